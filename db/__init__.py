@@ -1,0 +1,1 @@
+"""Switchboard's data layer: plain Python over PostgreSQL. It never imports textual."""

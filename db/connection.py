@@ -1,0 +1,119 @@
+"""The database object, connecting, session settings and the errors a person can act on.
+
+peewee connections are per thread: every thread worker wraps its work in
+`with database.connection_context():`, and writes use `database.atomic()`. The pool keeps a
+few open connections so a worker does not pay a new login each time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from dataclasses import dataclass
+
+import psycopg2
+import psycopg2.extensions
+from playhouse.pool import PooledPostgresqlDatabase
+
+from db.errors import AuthenticationFailed, DatabaseUnavailable, SchemaError
+
+STATEMENT_TIMEOUT_MS = 15_000
+CONNECT_TIMEOUT_S = 5
+
+database = PooledPostgresqlDatabase(None, max_connections=8, stale_timeout=300, timeout=10)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the current process is connected to (set once by `configure`)."""
+
+    dsn: str
+    schema: str
+
+
+_settings: Settings | None = None
+
+
+def session_options(schema: str, existing: str | None = None) -> str:
+    """libpq `options` that every connection of ours carries."""
+    opts = f"-c search_path={schema},public -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    return f"{existing} {opts}" if existing else opts
+
+
+def connect_kwargs(dsn: str, schema: str) -> dict:
+    """psycopg2.connect keyword arguments for `dsn` with our session settings added."""
+    params = psycopg2.extensions.parse_dsn(dsn)
+    params["options"] = session_options(schema, params.get("options"))
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    params.setdefault("application_name", "switchboard")
+    return params
+
+
+def raw_connect(dsn: str, schema: str) -> psycopg2.extensions.connection:
+    """A plain psycopg2 connection with our session settings (CLI, tests, benchmarks)."""
+    try:
+        return psycopg2.connect(**connect_kwargs(dsn, schema))
+    except psycopg2.OperationalError as exc:
+        raise explain_connect_error(exc, dsn) from exc
+
+
+def explain_connect_error(exc: psycopg2.OperationalError, dsn: str) -> Exception:
+    """Turn libpq's text into one line that says what happened and what to do."""
+    text = str(exc).strip()
+    last = text.splitlines()[-1] if text else "unknown error"
+    lowered = text.lower()
+    if "password authentication failed" in lowered:
+        return AuthenticationFailed("wrong user name or password")
+    if "no password supplied" in lowered:
+        return AuthenticationFailed("the server asks for a password: give one with PGPASSWORD")
+    if "not permitted to log in" in lowered:
+        return AuthenticationFailed("this account is disabled: ask an administrator")
+    if re.search(r'database ".*" does not exist', lowered):
+        return DatabaseUnavailable(f"{last.removeprefix('FATAL:').strip()}: check the DSN")
+    if re.search(r'role ".*" does not exist', lowered):
+        return AuthenticationFailed(f"{last.removeprefix('FATAL:').strip()}: check the user name")
+    return DatabaseUnavailable(f"cannot reach the database ({_describe(dsn)}): {last}")
+
+
+def _describe(dsn: str) -> str:
+    try:
+        params = psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError:
+        return "invalid DSN"
+    host = params.get("host", "local socket")
+    port = params.get("port", "5432")
+    return f"{host}:{port}/{params.get('dbname', params.get('user', getpass.getuser()))}"
+
+
+def configure(dsn: str, schema: str) -> Settings:
+    """Point the process-wide peewee database at `dsn` (schema `schema`) and check it.
+
+    Raises AuthenticationFailed, DatabaseUnavailable or SchemaError with a one-line message.
+    """
+    global _settings
+    from db import migrate
+    from db.models import bind_schema
+
+    conn = raw_connect(dsn, schema)
+    try:
+        with conn.cursor() as cur:
+            version = migrate.current_version(cur, schema)
+    except psycopg2.Error as exc:
+        raise SchemaError(f"cannot read the schema version: {exc.pgerror or exc}") from exc
+    finally:
+        conn.close()
+    migrate.check_compatible(version)
+    if not database.is_closed():
+        database.close_all()
+    params = connect_kwargs(dsn, schema)
+    dbname = params.pop("dbname", None)
+    database.init(dbname, **params)
+    bind_schema(schema)
+    _settings = Settings(dsn, schema)
+    return _settings
+
+
+def settings() -> Settings:
+    if _settings is None:
+        raise RuntimeError("db.connection.configure() has not been called")
+    return _settings

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations; `db.migrate` applies them in order."""

@@ -1,0 +1,39 @@
+"""The app shell: header with the person and connection state, help, quit, NO_COLOR."""
+
+from __future__ import annotations
+
+from db.connection import configure
+from tui.app import SwitchboardApp
+from tui.screens.help import HelpScreen
+from tui.widgets.status_bar import StatusBar
+
+
+async def test_header_names_the_person_and_says_live(admin_dsn):
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        assert "Ada Admin (admin)" in str(bar.query_one("#status-who").content)
+        assert "live" in str(bar.query_one("#status-state").content)
+
+
+async def test_help_lists_the_keys_and_closes_with_escape(admin_dsn):
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(s.content) for s in app.screen.query("Static"))
+        assert "^q" in text and "Quit" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_no_color_uses_the_monochrome_theme(admin_dsn, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)):
+        assert app.theme == "ansi-dark"

@@ -1,0 +1,104 @@
+"""The App: screens as modes, global keys, the command palette, the one worker-error funnel."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from db.connection import database
+from db.errors import DatabaseUnavailable, SwitchboardError
+from db.services import session
+from db.services.session import Me
+from tui.messages import ConnectionChanged, SessionLoaded
+from tui.text import clean
+
+
+def _account_tree() -> Screen:
+    from tui.screens.account_tree import AccountTreeScreen
+
+    return AccountTreeScreen()
+
+
+# Mode name -> factory. Screens are imported lazily so start-up imports only the first one.
+MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
+    "accounts": _account_tree,
+}
+
+
+class SwitchboardApp(App[None]):
+    TITLE = "Switchboard"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    MODES = MODE_FACTORIES  # type: ignore[assignment]
+    BINDINGS = [
+        Binding("1", "switch_mode('accounts')", "Accounts", tooltip="The account tree",
+                id="go-accounts", show=False),
+        Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave Switchboard", id="quit", priority=True),
+    ]  # fmt: skip
+
+    me: reactive[Me | None] = reactive(None)
+    live: reactive[bool | None] = reactive(None)
+
+    def __init__(self, start_screen: str = "accounts") -> None:
+        super().__init__()
+        self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
+        if os.environ.get("NO_COLOR"):
+            # Textual's NO_COLOR is greyscale; the ANSI theme with NO_COLOR is truly monochrome.
+            self.theme = "ansi-dark"
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_screen)
+        self.load_session()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session")
+    def load_session(self) -> None:
+        with database.connection_context():
+            me = session.whoami()
+        self.post_message(SessionLoaded(me))
+
+    def on_session_loaded(self, message: SessionLoaded) -> None:
+        self.me = message.me
+        self.live = True
+        self.sub_title = clean(message.me.display_name, single_line=True)
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        self.live = message.live
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one funnel for worker failures: a notification, never a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, DatabaseUnavailable):
+            self.live = False
+        if isinstance(error, SwitchboardError):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error}"
+            self.log.error(repr(error))
+        self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            # Screenshots write record data to SVG files on the server: not offered.
+            if "screenshot" not in command.title.lower():
+                yield command
+        for mode in MODE_FACTORIES:
+            yield SystemCommand(
+                f"Go to {mode}", f"Open the {mode} screen", lambda m=mode: self.switch_mode(m)
+            )

@@ -1,0 +1,224 @@
+"""The `switchboard` command line: a thin layer over db/ services and the app.
+
+Errors are one line on stderr with exit code 1 (2 for wrong usage); a traceback only with
+--debug. Heavy imports (textual, Faker) happen only in the commands that need them, so
+`switchboard --version` and `switchboard db status` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
+
+from db.errors import SwitchboardError
+
+SCREENS = ("accounts", "contacts")
+
+
+def app_version() -> str:
+    try:
+        return dist_version("switchboard-crm")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class UsageError(Exception):
+    """Wrong usage: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dsn", help="libpq connection string or URI (else SWITCHBOARD_DSN, config)")
+    p.add_argument("--schema", help="schema name (default switchboard, or SWITCHBOARD_SCHEMA)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="switchboard",
+        description="A keyboard-first CRM for the terminal, on one shared PostgreSQL database.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--demo", action="store_true", help="open the demo workspace")
+    parser.add_argument("--screen", help=f"open on a screen: {', '.join(SCREENS)}")
+    _add_target(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    server = sub.add_parser("server", help="the embedded PostgreSQL server")
+    server.add_argument("action", choices=["start", "stop", "status"])
+
+    dbp = sub.add_parser("db", help="schema: init, migrate, status")
+    dbp.add_argument("action", choices=["init", "migrate", "status"])
+    _add_target(dbp)
+    dbp.add_argument("--admin", help="first admin login to create with init (default: you)")
+
+    demo = sub.add_parser("demo", help="fill an empty database with realistic demo data")
+    _add_target(demo)
+    demo.add_argument("--scale", type=float, default=None, help="size (1.0 = benchmark data)")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (default fixed)")
+
+    server.set_defaults(func=cmd_server)
+    dbp.set_defaults(func=cmd_db)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _target(args: argparse.Namespace):
+    from db.config import resolve_target
+
+    return resolve_target(dsn=args.dsn, schema=args.schema, demo=getattr(args, "demo", False))
+
+
+def _installer_dsn(args: argparse.Namespace) -> tuple[str, str]:
+    """The DSN for schema work: the given one, else the embedded server's superuser."""
+    from db import workspace
+
+    target = _target(args)
+    if target.dsn:
+        return target.dsn, target.schema
+    srv = workspace.server()
+    srv.start()
+    srv.ensure_database(workspace.WORK_DB)
+    return srv.dsn(workspace.WORK_DB), target.schema
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from db import workspace
+
+    srv = workspace.server()
+    if args.action == "start":
+        srv.start()
+        print(f"server {srv.status()}")
+    elif args.action == "stop":
+        print("server stopped" if srv.stop() else "server was not running")
+    else:
+        print(f"server {srv.status()}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    import psycopg2
+
+    from db import migrate
+    from db.bootstrap import ensure_login, os_login_name
+
+    dsn, schema = _installer_dsn(args)
+    if args.action == "status":
+        version, latest = migrate.status(dsn, schema)
+        state = "up to date" if version == latest else (
+            "not initialised" if version == 0 else
+            "newer than this client" if version > latest else "needs 'switchboard db migrate'"
+        )
+        print(f"schema {schema}: version {version} (this client: {latest}) {state}")
+        return 0
+    try:
+        applied = migrate.migrate(dsn, schema)
+    except psycopg2.OperationalError as exc:
+        from db.connection import explain_connect_error
+
+        raise explain_connect_error(exc, dsn) from exc
+    print(
+        f"applied {', '.join(f'{m.version:04d}_{m.name}' for m in applied)}"
+        if applied
+        else f"schema {schema} is up to date (version {migrate.latest_version()})"
+    )
+    if args.action == "init":
+        admin = args.admin or os_login_name()
+        conn = psycopg2.connect(dsn)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(
+                    f"SELECT count(*) FROM {schema}.app_user WHERE role = 'admin' AND active"
+                )
+                if cur.fetchone()[0] == 0 or args.admin:
+                    if ensure_login(cur, schema, admin, role="admin"):
+                        print(f"created admin login {admin}")
+        finally:
+            conn.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from db import demo
+
+    dsn, schema = _installer_dsn(args)
+    scale = args.scale if args.scale is not None else demo.DEFAULT_SCALE
+    if scale <= 0 or scale > 10:
+        raise UsageError("switchboard demo: --scale must be greater than 0 and at most 10")
+    summary = demo.load(dsn, schema, scale=scale, seed=args.seed, progress=print)
+    print(summary)
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from db import workspace
+    from db.connection import configure
+
+    if args.screen and args.screen not in SCREENS:
+        raise UsageError(
+            f"switchboard: unknown screen {args.screen!r}; choose from {', '.join(SCREENS)}"
+        )
+    target = _target(args)
+    if target.embedded:
+        dsn = workspace.prepare(target.schema, demo=target.demo)
+    else:
+        assert target.dsn is not None
+        dsn = target.dsn
+    configure(dsn, target.schema)
+    from tui.app import SwitchboardApp
+
+    SwitchboardApp(start_screen=args.screen or "accounts").run()
+    return 0
+
+
+def _database_error(exc: Exception) -> str:
+    """One line for an error psycopg2 raised outside the paths that explain their own."""
+    import psycopg2
+
+    if isinstance(exc, psycopg2.OperationalError):
+        text = (str(exc).strip().splitlines() or ["unknown error"])[-1]
+        return f"cannot reach the database: {text}"
+    pgerror = getattr(exc, "pgerror", None) or str(exc)
+    return f"database error: {pgerror.strip().splitlines()[0]}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.version:
+            print(f"switchboard {app_version()}")
+            return 0
+        handler: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_open)
+        return handler(args)
+    except UsageError as exc:
+        if debug:
+            raise
+        print(str(exc), file=sys.stderr)
+        return 2
+    except SwitchboardError as exc:
+        if debug:
+            raise
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        import psycopg2
+
+        if debug or not isinstance(exc, psycopg2.Error):
+            raise
+        print(f"switchboard: {_database_error(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

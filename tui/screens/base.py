@@ -1,0 +1,26 @@
+"""What every main screen shares: the status bar on top, the footer with keys below."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tui.widgets.status_bar import StatusBar
+
+
+class BaseScreen(Screen[None]):
+    """Subclasses implement `compose_body()`; status bar and footer come from here."""
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        bar = self.query_one(StatusBar)
+        self.watch(self.app, "me", lambda me: setattr(bar, "me", me), init=True)
+        self.watch(self.app, "live", lambda live: setattr(bar, "live", live), init=True)

@@ -1,0 +1,52 @@
+"""`?`: every key of the screen underneath and of the app, in one list."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+
+def _key_label(key: str) -> str:
+    return key.replace("ctrl+", "^").replace("escape", "esc")
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 76; max-height: 22; border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help-close"),
+    ]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for node in (self.under, self.app):
+            for binding in getattr(node, "BINDINGS", []):
+                if not isinstance(binding, Binding) or not binding.description:
+                    continue
+                key = _key_label(binding.key)
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append((key, binding.description, binding.tooltip or ""))
+        lines = [Content.from_markup("[b]Keys on this screen[/b]")]
+        for key, desc, tip in rows:
+            lines.append(Content(f"{key:<12} {desc:<18} {tip}"[:72]))
+        with VerticalScroll():
+            for line in lines:
+                yield Static(line)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)
