@@ -54,3 +54,33 @@ class PermissionDenied(SwitchboardError):
 
 class StaleRecord(SwitchboardError):
     """Someone else saved the record since it was read (optimistic locking)."""
+
+
+class FieldConflict:
+    """One field both people changed to different values: what I typed, theirs, the original."""
+
+    __slots__ = ("mine", "original", "theirs")
+
+    def __init__(self, mine: object, theirs: object, original: object) -> None:
+        self.mine = mine
+        self.theirs = theirs
+        self.original = original
+
+    def __repr__(self) -> str:
+        return f"FieldConflict(mine={self.mine!r}, theirs={self.theirs!r}, original={self.original!r})"
+
+
+class Conflict(StaleRecord):
+    """Someone else saved different values into fields I changed too.
+
+    `fields` maps field name to FieldConflict; `version` and `current` are the record as it is
+    now, so a second save with `original=current` writes only what the person then chooses.
+    Nothing of what the person typed is lost: it is in `FieldConflict.mine`.
+    """
+
+    def __init__(self, fields: dict[str, FieldConflict], version: int, current: dict) -> None:
+        names = ", ".join(fields)
+        super().__init__(f"someone else changed {names} since you opened the record")
+        self.fields = fields
+        self.version = version
+        self.current = current
