@@ -142,6 +142,19 @@ class EmbeddedServer:
                 ) from exc
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
+    def _check_reachable(self) -> None:
+        """As root, the server user must be able to traverse every directory above home."""
+        if not self.as_root:
+            return
+        for parent in self.home.resolve().parents:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                raise ServerError(
+                    f"the '{SERVER_USER}' system user cannot reach {self.home}: {parent} is "
+                    "closed to other users; set SWITCHBOARD_HOME to a directory under an "
+                    f"open one (such as /var/lib/switchboard) or run 'chmod o+x {parent}'"
+                )
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise init/start/stop between terminals with an flock on the lock file."""
@@ -170,6 +183,7 @@ class EmbeddedServer:
         bindir = find_bindir()
         self.home.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o755 if self.as_root else 0o700)
+        self._check_reachable()
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
         self.socket_dir.mkdir(mode=0o700, exist_ok=True)
         self._give_to_server_user(self.data_dir)

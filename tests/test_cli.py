@@ -1,0 +1,152 @@
+"""The command line: every error is one line on stderr with exit code 1 (2 for wrong usage)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import psycopg2
+import pytest
+
+from db import embedded
+from db.config import resolve_target
+from db.embedded import free_port
+from tui.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("switchboard ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["db", "frobnicate"], ["--screen", "nowhere"], ["demo", "--scale", "abc"], ["--bogus"]],
+)
+def test_wrong_usage_is_exit_2_with_one_line(capsys, argv, admin_dsn):
+    code, _, err = run(capsys, *argv, *(["--dsn", admin_dsn] if argv[0] == "--screen" else []))
+    assert code == 2
+    one_line(err)
+
+
+def test_unreachable_server(capsys):
+    dsn = f"host=127.0.0.1 port={free_port()} dbname=x user=nobody connect_timeout=2"
+    code, _, err = run(capsys, "--dsn", dsn)
+    assert code == 1
+    assert "cannot reach the database" in one_line(err)
+
+
+def test_wrong_password(capsys, pg, db_name):
+    pg.execute("DROP ROLE IF EXISTS cli_pw_user; CREATE ROLE cli_pw_user LOGIN PASSWORD 'right'")
+    code, _, err = run(capsys, "--dsn", pg.tcp_dsn(db_name, "cli_pw_user", "wrong"))
+    assert code == 1
+    assert "wrong user name or password" in one_line(err)
+
+
+def test_missing_schema(capsys, pg):
+    code, _, err = run(capsys, "--dsn", pg.dsn("postgres"))
+    assert code == 1
+    assert "switchboard db init" in one_line(err)
+
+
+def test_missing_server_binaries(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SWITCHBOARD_DSN", raising=False)
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SWITCHBOARD_PG_BINDIR", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(embedded, "SEARCH_GLOB", str(tmp_path / "none" / "*"))
+    code, _, err = run(capsys, "server", "start")
+    assert code == 1
+    assert "apt-get install postgresql" in one_line(err)
+
+
+def test_debug_shows_the_traceback(capsys):
+    dsn = f"host=127.0.0.1 port={free_port()} dbname=x user=nobody connect_timeout=2"
+    with pytest.raises(Exception, match="cannot reach"):
+        main(["--debug", "--dsn", dsn])
+
+
+def test_db_init_then_again_changes_nothing(capsys, pg):
+    name = "cli_init"
+    pg.drop(name)
+    pg.execute(f'CREATE DATABASE "{name}"')
+    dsn = pg.dsn(name)
+    try:
+        code, out, _ = run(capsys, "db", "init", "--dsn", dsn, "--admin", "cli_admin")
+        assert code == 0 and "applied 0001_schema" in out and "created admin login cli_admin" in out
+        code, out, _ = run(capsys, "db", "init", "--dsn", dsn)
+        assert code == 0 and "up to date" in out and "created" not in out
+        code, out, _ = run(capsys, "db", "status", "--dsn", dsn)
+        assert code == 0 and "up to date" in out
+        conn = psycopg2.connect(dsn)
+        with conn.cursor() as cur:
+            cur.execute("SELECT username, role FROM switchboard.app_user")
+            assert cur.fetchall() == [("cli_admin", "admin")]
+        conn.close()
+    finally:
+        pg.drop(name)
+
+
+def test_server_start_status_stop(capsys, monkeypatch):
+    home = tempfile.mkdtemp(prefix="sbcli-")
+    os.chmod(home, 0o755)
+    monkeypatch.setenv("SWITCHBOARD_HOME", home)
+    code, out, _ = run(capsys, "server", "status")
+    assert code == 0 and "not initialised" in out
+    try:
+        code, out, _ = run(capsys, "server", "start")
+        assert code == 0 and "running" in out
+        code, out, _ = run(capsys, "server", "status")
+        assert "running" in out
+    finally:
+        code, out, _ = run(capsys, "server", "stop")
+    assert code == 0 and "stopped" in out
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_a_home_the_server_user_cannot_reach_is_explained(capsys, monkeypatch, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the data directory to the postgres user")
+    tmp_path.chmod(0o700)
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path / "ws"))
+    code, _, err = run(capsys, "server", "start")
+    assert code == 1
+    assert "cannot reach" in one_line(err) and "SWITCHBOARD_HOME" in err
+
+
+def test_configuration_precedence(monkeypatch, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[database]\ndsn = "dbname=fromfile"\nschema = "filed"\n')
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(cfg))
+    monkeypatch.delenv("SWITCHBOARD_DSN", raising=False)
+    monkeypatch.delenv("SWITCHBOARD_SCHEMA", raising=False)
+    assert resolve_target().dsn == "dbname=fromfile"
+    assert resolve_target().schema == "filed"
+    monkeypatch.setenv("SWITCHBOARD_DSN", "dbname=fromenv")
+    assert resolve_target().dsn == "dbname=fromenv"
+    assert resolve_target(dsn="dbname=fromflag").dsn == "dbname=fromflag"
+    assert resolve_target(demo=True).embedded
+    cfg.write_text("")
+    monkeypatch.delenv("SWITCHBOARD_DSN")
+    assert resolve_target().embedded
+
+
+def test_bad_schema_name_is_refused(capsys, admin_dsn):
+    code, _, err = run(capsys, "--dsn", admin_dsn, "--schema", "Robert'); DROP")
+    assert code == 1
+    assert "schema name" in one_line(err)
