@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 
 from textual import on, work
@@ -18,6 +17,7 @@ from db.services import session
 from db.services.session import Me
 from tui.messages import ConnectionChanged, SessionLoaded
 from tui.text import clean
+from tui.theme import SWITCHBOARD, theme_name
 
 
 def _account_tree() -> Screen:
@@ -50,9 +50,8 @@ class SwitchboardApp(App[None]):
     def __init__(self, start_screen: str = "accounts") -> None:
         super().__init__()
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
-        if os.environ.get("NO_COLOR"):
-            # Textual's NO_COLOR is greyscale; the ANSI theme with NO_COLOR is truly monochrome.
-            self.theme = "ansi-dark"
+        self.register_theme(SWITCHBOARD)
+        self.theme = theme_name()
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
