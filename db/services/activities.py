@@ -1,0 +1,621 @@
+"""Activities: log one from anywhere, read and edit it, timelines with keyset paging, my day.
+
+Every write is one transaction. A logged activity carries a client-made UUID (the column is
+UNIQUE), so replaying the same write (a retried save, the offline outbox) can never store it
+twice. Edits are version-checked (`UPDATE ... WHERE id AND version`; the touch_row trigger
+bumps the version). Timelines are newest first with keyset paging on (occurred_at, id): no
+OFFSET, no COUNT, only the rows of one page leave the database.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from db.connection import database
+from db.errors import NotFound, StaleRecord, ValidationError, ValidationErrors
+
+# The CHECK constraints of db/migrations/0001_schema.sql (tests compare the two).
+KINDS = ("call", "email", "meeting", "note", "task", "webinar", "letter", "sms")
+DIRECTIONS = ("in", "out")
+OUTCOMES = (
+    "reached", "voicemail", "no_answer", "busy", "wrong_number", "callback", "completed",
+    "cancelled",
+)  # fmt: skip
+SUBJECT_MAX = 500
+BODY_MAX = 100_000
+DURATION_MAX = 7 * 24 * 3600  # a week: anything longer is a typo
+MY_DAY_CAP = 200
+PAGE = 50
+EDITABLE = (
+    "kind", "direction", "subject", "body", "occurred_at", "duration_seconds", "outcome",
+    "due_at", "assignee_id",
+)  # fmt: skip
+
+Cursor = tuple[datetime, int]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One activity as a timeline, my day and the detail view show it."""
+
+    id: int
+    kind: str
+    direction: str | None
+    subject: str
+    first_line: str
+    occurred_at: datetime
+    duration_seconds: int | None
+    outcome: str | None
+    due_at: datetime | None
+    completed_at: datetime | None
+    author_id: int | None
+    author_name: str | None
+    assignee_id: int | None
+    assignee_name: str | None
+    account_id: int | None
+    account_name: str | None
+    contact_id: int | None
+    contact_name: str | None
+    opportunity_id: int | None
+    case_id: int | None
+    version: int
+    client_uuid: str
+    body: str | None = None  # only filled by get(); timelines carry the first line
+
+    @property
+    def cursor(self) -> Cursor:
+        return (self.occurred_at, self.id)
+
+    @property
+    def is_open(self) -> bool:
+        """A follow-up or task that is due and not done yet."""
+        return self.due_at is not None and self.completed_at is None
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """Due on a day before today (local time) and not done."""
+        today = today or date.today()
+        return self.is_open and self.due_at is not None and local_day(self.due_at) < today
+
+    @property
+    def title(self) -> str:
+        """The subject, or the first line of the notes when there is no subject."""
+        return self.subject or self.first_line
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose timeline: kind is contact, account, account_tree, opportunity, case or person."""
+
+    kind: str
+    id: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in _SCOPE_COLUMNS and self.kind not in ("account_tree", "person"):
+            raise ValueError(f"unknown timeline scope {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Activity]
+    next_cursor: Cursor | None  # None: this was the last page
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    display_name: str
+    username: str
+
+
+@dataclass(frozen=True)
+class MyDay:
+    items: list[Activity]  # overdue first, then due today; by due time
+    more: bool  # more than MY_DAY_CAP open items: the list is cut
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing what a person types (the form calls these; errors name the field)
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def local_day(value: datetime) -> date:
+    return value.astimezone().date() if value.tzinfo else value.date()
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min).astimezone()
+
+
+def parse_date(text: str, field: str, today: date | None = None) -> date | None:
+    """A day as typed: 2024-12-06, today, tomorrow, yesterday, +3, -2, fri. Blank is None."""
+    text = (text or "").strip().lower()
+    if not text:
+        return None
+    today = today or date.today()
+    words = {"today": 0, "tod": 0, "tomorrow": 1, "tom": 1, "yesterday": -1}
+    if text in words:
+        return today + timedelta(days=words[text])
+    if re.fullmatch(r"[+-]\d{1,4}d?", text):
+        return today + timedelta(days=int(text.rstrip("d")))
+    if text[:3] in _WEEKDAYS and len(text) >= 3:
+        ahead = (_WEEKDAYS.index(text[:3]) - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            field, "use a date like 2024-12-06, today, tomorrow, +3 or a weekday"
+        ) from None
+
+
+def parse_datetime(text: str, field: str, now: datetime | None = None) -> datetime | None:
+    """A moment as typed: blank or 'now', HH:MM (today), a day, or 'YYYY-MM-DD HH:MM'."""
+    text = (text or "").strip().lower()
+    now = now or datetime.now().astimezone()
+    if not text:
+        return None
+    if text == "now":
+        return now
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if clock:
+        return _at(now.date(), clock.group(1), clock.group(2), field)
+    both = re.fullmatch(r"(\S+)\s+(\d{1,2}):(\d{2})", text)
+    if both:
+        day = parse_date(both.group(1), field, today=now.date())
+        assert day is not None
+        return _at(day, both.group(2), both.group(3), field)
+    day = parse_date(text, field, today=now.date())
+    assert day is not None
+    return local_midnight(day)
+
+
+def _at(day: date, hour: str, minute: str, field: str) -> datetime:
+    try:
+        return datetime.combine(day, time(int(hour), int(minute))).astimezone()
+    except ValueError:
+        raise ValidationError(field, "the time must be HH:MM between 00:00 and 23:59") from None
+
+
+def parse_duration(text: str, field: str = "duration") -> int | None:
+    """Seconds from what a person types: 6 (minutes), 6m, 90s, 1h, 1h30, 1:30. Blank is None."""
+    text = (text or "").strip().lower().replace(" ", "")
+    if not text:
+        return None
+    if re.fullmatch(r"\d{1,5}m?", text):
+        return int(text.rstrip("m")) * 60
+    if re.fullmatch(r"\d{1,6}s", text):
+        return int(text[:-1])
+    match = re.fullmatch(r"(\d{1,3})(?:h|:)(\d{1,2})?m?", text)
+    if match:
+        return int(match.group(1)) * 3600 + int(match.group(2) or 0) * 60
+    raise ValidationError(field, "use minutes (6), 6m, 90s, 1h30 or 1:30")
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation: every rule of the table, with the field named
+
+
+def _validate(values: dict[str, Any]) -> list[ValidationError]:
+    errors: list[ValidationError] = []
+
+    def bad(field: str, message: str) -> None:
+        errors.append(ValidationError(field, message))
+
+    if values.get("kind") not in KINDS:
+        bad("kind", f"choose one of: {', '.join(KINDS)}")
+    if values.get("direction") not in (None, *DIRECTIONS):
+        bad("direction", "must be 'in', 'out' or empty")
+    if values.get("outcome") not in (None, *OUTCOMES):
+        bad("outcome", f"choose one of: {', '.join(OUTCOMES)} (or none)")
+    subject = values.get("subject") or ""
+    if not isinstance(subject, str) or len(subject) > SUBJECT_MAX:
+        bad("subject", f"at most {SUBJECT_MAX} characters")
+    body = values.get("body")
+    if body is not None and (not isinstance(body, str) or len(body) > BODY_MAX):
+        bad("body", f"at most {BODY_MAX:,} characters")
+    if "\x00" in subject or (isinstance(body, str) and "\x00" in body):
+        bad("body" if "\x00" not in subject else "subject", "must not contain NUL characters")
+    duration = values.get("duration_seconds")
+    if duration is not None and (
+        not isinstance(duration, int) or isinstance(duration, bool) or duration < 0
+    ):
+        bad("duration", "must be zero or more")
+    elif duration is not None and duration > DURATION_MAX:
+        bad("duration", "must be at most a week")
+    occurred = values.get("occurred_at")
+    if occurred is not None and not isinstance(occurred, datetime):
+        bad("occurred_at", "must be a date and time")
+    elif occurred is not None and not 1900 <= occurred.year <= date.today().year + 10:
+        bad("occurred_at", "must be a real date (1900 to ten years ahead)")
+    due = values.get("due_at")
+    if due is not None and not isinstance(due, datetime):
+        bad("due_at", "must be a date")
+    elif due is not None:
+        base = occurred if isinstance(occurred, datetime) else datetime.now().astimezone()
+        if local_day(due) < local_day(base):
+            bad("due_at", "the follow-up cannot be due before the activity happened")
+        elif due.year > date.today().year + 10:
+            bad("due_at", "must be within ten years")
+    if values.get("assignee_id") is not None and due is None and values.get("kind") != "task":
+        bad("due_at", "give a due date for the follow-up (or clear the assignee)")
+    return errors
+
+
+def _raise(errors: list[ValidationError]) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValidationErrors(errors)
+
+
+def _one(sql: str, params: tuple | dict) -> tuple | None:
+    return database.execute_sql(sql, params).fetchone()
+
+
+def _check_links(values: dict[str, Any]) -> list[ValidationError]:
+    """Linked records must exist and be visible; a contact's account is filled in."""
+    errors: list[ValidationError] = []
+    checks = (
+        ("contact", "contact_id", "SELECT account_id FROM contact WHERE id = %s AND deleted_at IS NULL"),
+        ("opportunity", "opportunity_id",
+         "SELECT account_id FROM opportunity WHERE id = %s AND deleted_at IS NULL"),
+        ("case", "case_id", "SELECT account_id FROM support_case WHERE id = %s AND deleted_at IS NULL"),
+        ("account", "account_id", "SELECT id FROM account WHERE id = %s AND deleted_at IS NULL"),
+    )  # fmt: skip
+    for field, key, sql in checks:
+        if values.get(key) is None:
+            continue
+        row = _one(sql, (values[key],))
+        if row is None:
+            errors.append(ValidationError(field, f"no such {field} (or not visible to you)"))
+        elif values.get("account_id") is None and row[0] is not None:
+            values["account_id"] = row[0]
+    if values.get("assignee_id") is not None:
+        row = _one("SELECT active FROM app_user WHERE id = %s AND deleted_at IS NULL",
+                   (values["assignee_id"],))  # fmt: skip
+        if row is None or not row[0]:
+            errors.append(ValidationError("assignee", "choose an active user"))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+_COLUMNS = """
+    a.id, a.kind, a.direction, a.subject, split_part(left(a.body, 400), E'\\n', 1),
+    a.occurred_at, a.duration_seconds, a.outcome, a.due_at, a.completed_at,
+    a.author_id, au.display_name, a.assignee_id, asg.display_name,
+    a.account_id, acc.name, a.contact_id, c.full_name, a.opportunity_id, a.case_id,
+    a.version, a.client_uuid::text
+"""
+_JOINS = """
+    LEFT JOIN app_user au ON au.id = a.author_id
+    LEFT JOIN app_user asg ON asg.id = a.assignee_id
+    LEFT JOIN account acc ON acc.id = a.account_id
+    LEFT JOIN contact c ON c.id = a.contact_id
+"""
+
+
+def _row(row: tuple, body: str | None = None) -> Activity:
+    return Activity(*row, body=body)
+
+
+def log(
+    kind: str,
+    subject: str = "",
+    body: str | None = None,
+    outcome: str | None = None,
+    duration_seconds: int | None = None,
+    occurred_at: datetime | None = None,
+    direction: str | None = None,
+    account_id: int | None = None,
+    contact_id: int | None = None,
+    opportunity_id: int | None = None,
+    case_id: int | None = None,
+    due_at: datetime | None = None,
+    assignee_id: int | None = None,
+    client_uuid: str | uuid.UUID | None = None,
+) -> Activity:
+    """Store one activity (and its optional follow-up) in one transaction; return it.
+
+    The follow-up lives on the same row (due_at, assignee): it shows in the assignee's My day
+    until completed. Without an assignee a follow-up is the author's own. Replaying the same
+    `client_uuid` returns the row stored the first time and writes nothing.
+    """
+    values: dict[str, Any] = {
+        "kind": kind, "subject": (subject or "").strip(), "body": body or None,
+        "outcome": outcome or None, "duration_seconds": duration_seconds,
+        "occurred_at": occurred_at, "direction": direction or None, "account_id": account_id,
+        "contact_id": contact_id, "opportunity_id": opportunity_id, "case_id": case_id,
+        "due_at": due_at, "assignee_id": assignee_id,
+    }  # fmt: skip
+    key = str(uuid.UUID(str(client_uuid))) if client_uuid else str(uuid.uuid4())
+    errors = _validate(values)
+    with database.atomic():
+        existing = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+        if existing:
+            return get(existing[0])
+        errors += _check_links(values)
+        _raise(errors)
+        columns = [k for k, v in values.items() if v is not None]
+        placeholders = ", ".join(["%s"] * (len(columns) + 1))
+        if due_at is not None and assignee_id is None:
+            columns_sql = ", ".join(["client_uuid", *columns, "assignee_id"])
+            placeholders += ", current_app_user_id()"
+        else:
+            columns_sql = ", ".join(["client_uuid", *columns])
+        row = _one(
+            f"INSERT INTO activity ({columns_sql}) VALUES ({placeholders}) "
+            "ON CONFLICT (client_uuid) DO NOTHING RETURNING id",
+            (key, *[values[c] for c in columns]),
+        )
+        if row is None:  # a concurrent replay won the race: return what it stored
+            row = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+            if row is None:
+                raise NotFound("the activity was stored by a replay but is not visible to you")
+        return get(row[0])
+
+
+def get(activity_id: int) -> Activity:
+    """One activity with its whole body; NotFound when missing, deleted or not visible."""
+    row = _one(
+        f"SELECT {_COLUMNS}, a.body FROM activity a {_JOINS} "
+        "WHERE a.id = %s AND a.deleted_at IS NULL",
+        (activity_id,),
+    )
+    if row is None:
+        raise NotFound(f"activity {activity_id} does not exist or is not visible to you")
+    return _row(row[:-1], body=row[-1])
+
+
+def _versioned_update(activity_id: int, version: int, sets: dict[str, Any], raw: str = "") -> None:
+    """UPDATE only `sets` (plus a raw SQL assignment) if the row is still at `version`."""
+    assignments = [f"{column} = %s" for column in sets]
+    if raw:
+        assignments.append(raw)
+    if not assignments:
+        return
+    row = _one(
+        f"UPDATE activity SET {', '.join(assignments)} "
+        "WHERE id = %s AND version = %s AND deleted_at IS NULL RETURNING version",
+        (*sets.values(), activity_id, version),
+    )
+    if row is None:
+        current = _one(
+            "SELECT version FROM activity WHERE id = %s AND deleted_at IS NULL", (activity_id,)
+        )
+        if current is None:
+            raise NotFound(f"activity {activity_id} does not exist or is not visible to you")
+        raise StaleRecord(
+            f"someone else changed this activity (version {current[0]}, you had {version}): "
+            "reload it and try again"
+        )
+
+
+def update(activity_id: int, version: int, **changes: Any) -> Activity:
+    """Write only the given fields if nobody saved since `version`; return the new row.
+
+    Raises StaleRecord on a version conflict, ValidationError(s) on bad values.
+    """
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    with database.atomic():
+        current = get(activity_id)
+        merged = {
+            "kind": current.kind, "direction": current.direction, "subject": current.subject,
+            "body": current.body, "occurred_at": current.occurred_at,
+            "duration_seconds": current.duration_seconds, "outcome": current.outcome,
+            "due_at": current.due_at, "assignee_id": current.assignee_id,
+        }  # fmt: skip
+        if "subject" in changes:
+            changes["subject"] = (changes["subject"] or "").strip()
+        for empty in ("body", "outcome", "direction"):
+            if empty in changes and not changes[empty]:
+                changes[empty] = None
+        merged.update(changes)
+        errors = _validate(merged)
+        if "assignee_id" in changes:
+            errors += _check_links({"assignee_id": changes["assignee_id"]})
+        _raise(errors)
+        if changes.get("occurred_at") is None and "occurred_at" in changes:
+            del changes["occurred_at"]  # the column is NOT NULL: blank keeps the old time
+        _versioned_update(activity_id, version, changes)
+        return get(activity_id)
+
+
+def complete(activity_id: int, version: int, done: bool = True) -> Activity:
+    """Mark a follow-up or task done (or open again)."""
+    with database.atomic():
+        _versioned_update(
+            activity_id, version, {},
+            raw="completed_at = now()" if done else "completed_at = NULL",
+        )  # fmt: skip
+        return get(activity_id)
+
+
+def reschedule(activity_id: int, version: int, due: date | datetime) -> Activity:
+    """Move a follow-up to a new due date (today or later)."""
+    due_at = due if isinstance(due, datetime) else local_midnight(due)
+    if local_day(due_at) < date.today():
+        raise ValidationError("due_at", "the new due date cannot be in the past")
+    with database.atomic():
+        current = get(activity_id)
+        _raise(_validate({**_values_of(current), "due_at": due_at}))
+        _versioned_update(activity_id, version, {"due_at": due_at})
+        return get(activity_id)
+
+
+def reassign(activity_id: int, version: int, assignee_id: int) -> Activity:
+    """Give a follow-up to another (active) user."""
+    with database.atomic():
+        _raise(_check_links({"assignee_id": assignee_id}))
+        _versioned_update(activity_id, version, {"assignee_id": assignee_id})
+        return get(activity_id)
+
+
+def _values_of(a: Activity) -> dict[str, Any]:
+    return {
+        "kind": a.kind, "direction": a.direction, "subject": a.subject, "body": a.body,
+        "occurred_at": a.occurred_at, "duration_seconds": a.duration_seconds,
+        "outcome": a.outcome, "due_at": a.due_at, "assignee_id": a.assignee_id,
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads: timelines and my day
+
+_SCOPE_COLUMNS = {
+    "contact": "contact_id",
+    "account": "account_id",
+    "opportunity": "opportunity_id",
+    "case": "case_id",
+}
+
+
+def _filters(
+    p: dict[str, Any],
+    before: Cursor | None,
+    kinds: list[str] | tuple[str, ...] | None,
+    author_id: int | None,
+    since: date | None,
+    until: date | None,
+) -> str:
+    """The WHERE conditions shared by every branch of a timeline query (alias a)."""
+    parts = ["a.deleted_at IS NULL"]
+    if before is not None:
+        parts.append("(a.occurred_at, a.id) < (%(b_at)s, %(b_id)s)")
+        p["b_at"], p["b_id"] = before
+    if kinds:
+        bad = [k for k in kinds if k not in KINDS]
+        if bad:
+            raise ValidationError("kind", f"choose from: {', '.join(KINDS)}")
+        parts.append("a.kind = ANY(%(kinds)s)")
+        p["kinds"] = list(kinds)
+    if author_id is not None:
+        parts.append("a.author_id = %(author)s")
+        p["author"] = author_id
+    if since is not None:
+        parts.append("a.occurred_at >= %(since)s")
+        p["since"] = local_midnight(since)
+    if until is not None:
+        parts.append("a.occurred_at < %(until)s")
+        p["until"] = local_midnight(until + timedelta(days=1))
+    if since is not None and until is not None and until < since:
+        raise ValidationError("until", "the end date is before the start date")
+    return " AND ".join(parts)
+
+
+_ORDER = "ORDER BY a.occurred_at DESC, a.id DESC"
+
+
+def timeline_sql(
+    scope: Scope,
+    before: Cursor | None = None,
+    limit: int = PAGE,
+    kinds: list[str] | tuple[str, ...] | None = None,
+    author_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The one query of a timeline page (also used raw by the B5 benchmark as its floor).
+
+    It fetches limit + 1 rows so the caller knows whether there is a next page. The newest ids
+    are picked first through an index in (occurred_at, id) order, then joined for names, so the
+    joins touch one page only.
+    """
+    p: dict[str, Any] = {"sid": scope.id, "lim": limit + 1}
+    where = _filters(p, before, kinds, author_id, since, until)
+    if scope.kind in _SCOPE_COLUMNS:
+        col = _SCOPE_COLUMNS[scope.kind]
+        picked = (
+            f"SELECT a.id FROM activity a WHERE a.{col} = %(sid)s AND {where} "
+            f"{_ORDER} LIMIT %(lim)s"
+        )
+        prefix = ""
+    elif scope.kind == "person":
+        # Authored by or assigned to the person: two index-ordered branches, merged.
+        picked = (
+            f"SELECT id FROM ((SELECT a.id, a.occurred_at FROM activity a "
+            f"WHERE a.author_id = %(sid)s AND {where} {_ORDER} LIMIT %(lim)s) "
+            f"UNION ALL (SELECT a.id, a.occurred_at FROM activity a WHERE a.assignee_id = %(sid)s "
+            f"AND a.author_id IS DISTINCT FROM %(sid)s AND {where} {_ORDER} LIMIT %(lim)s)) u "
+            "ORDER BY occurred_at DESC, id DESC LIMIT %(lim)s"
+        )
+        prefix = ""
+    else:  # account_tree: the account and every sub-account, any depth
+        # Per-account top-N through the (account_id, occurred_at, id) index, merged. The
+        # root's own N-th newest row bounds every sub-account (the merged page cannot reach
+        # further back), so a big root with many small children reads few child rows.
+        prefix = (
+            "WITH RECURSIVE tree(id) AS ("
+            " SELECT %(sid)s::bigint"
+            " UNION SELECT c.id FROM account c JOIN tree t ON c.parent_id = t.id"
+            " WHERE c.deleted_at IS NULL), "
+            "bound AS (SELECT CASE WHEN count(*) < %(lim)s THEN '-infinity'::timestamptz"
+            " ELSE min(occurred_at) END AS t FROM ("
+            f" SELECT a.occurred_at FROM activity a WHERE a.account_id = %(sid)s AND {where}"
+            f" {_ORDER} LIMIT %(lim)s) r) "
+        )
+        picked = (
+            "SELECT x.id FROM tree CROSS JOIN bound, LATERAL ("
+            " SELECT a.id, a.occurred_at FROM activity a"
+            f" WHERE a.account_id = tree.id AND a.occurred_at >= bound.t AND {where}"
+            f" {_ORDER} LIMIT %(lim)s) x"
+            " ORDER BY x.occurred_at DESC, x.id DESC LIMIT %(lim)s"
+        )
+    sql = (
+        f"{prefix}SELECT {_COLUMNS} FROM activity a {_JOINS} "
+        f"WHERE a.id IN ({picked}) {_ORDER}"
+    )
+    return sql, p
+
+
+def timeline(
+    scope: Scope,
+    before: Cursor | None = None,
+    limit: int = PAGE,
+    kinds: list[str] | tuple[str, ...] | None = None,
+    author_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Page:
+    """One page of a timeline, newest first; pass `next_cursor` back as `before` for more."""
+    if not 1 <= limit <= 500:
+        raise ValueError("limit must be between 1 and 500")
+    sql, params = timeline_sql(scope, before, limit, kinds, author_id, since, until)
+    rows = database.execute_sql(sql, params).fetchall()
+    items = [_row(r) for r in rows[:limit]]
+    return Page(items, items[-1].cursor if len(rows) > limit else None)
+
+
+def my_day(user_id: int, today: date | None = None) -> MyDay:
+    """Open follow-ups and tasks assigned to `user_id` due today or before, overdue first."""
+    today = today or date.today()
+    rows = database.execute_sql(
+        f"SELECT {_COLUMNS} FROM activity a {_JOINS} "
+        "WHERE a.assignee_id = %s AND a.due_at IS NOT NULL AND a.completed_at IS NULL "
+        "AND a.deleted_at IS NULL AND a.due_at < %s ORDER BY a.due_at, a.id LIMIT %s",
+        (user_id, local_midnight(today + timedelta(days=1)), MY_DAY_CAP + 1),
+    ).fetchall()
+    return MyDay([_row(r) for r in rows[:MY_DAY_CAP]], len(rows) > MY_DAY_CAP)
+
+
+def assignable_users(limit: int = 500) -> list[User]:
+    """Active people to give a follow-up to, by name (bounded)."""
+    rows = database.execute_sql(
+        "SELECT id, display_name, username FROM app_user WHERE active AND deleted_at IS NULL "
+        "ORDER BY lower(display_name), id LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [User(*r) for r in rows]
+
+
+def current_user_id() -> int | None:
+    row = _one("SELECT current_app_user_id()", ())
+    return row[0] if row else None
