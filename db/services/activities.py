@@ -261,13 +261,13 @@ def _check_links(values: dict[str, Any]) -> list[ValidationError]:
     """Linked records must exist and be visible; a contact's account is filled in."""
     errors: list[ValidationError] = []
     checks = (
-        ("contact", "contact_id", "SELECT account_id FROM contact WHERE id = %s AND deleted_at IS NULL"),
-        ("opportunity", "opportunity_id",
-         "SELECT account_id FROM opportunity WHERE id = %s AND deleted_at IS NULL"),
-        ("case", "case_id", "SELECT account_id FROM support_case WHERE id = %s AND deleted_at IS NULL"),
-        ("account", "account_id", "SELECT id FROM account WHERE id = %s AND deleted_at IS NULL"),
-    )  # fmt: skip
-    for field, key, sql in checks:
+        ("contact", "contact_id", "SELECT account_id FROM contact"),
+        ("opportunity", "opportunity_id", "SELECT account_id FROM opportunity"),
+        ("case", "case_id", "SELECT account_id FROM support_case"),
+        ("account", "account_id", "SELECT id FROM account"),
+    )
+    for field, key, select in checks:
+        sql = f"{select} WHERE id = %s AND deleted_at IS NULL"
         if values.get(key) is None:
             continue
         row = _one(sql, (values[key],))
