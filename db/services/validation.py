@@ -1,0 +1,299 @@
+"""Field rules for the record forms: every rule a person can break, checked before any write.
+
+Each `validate_*` takes what a form holds (strings, booleans, None) and returns typed values
+ready for the database, or raises ValidationErrors listing every broken rule at once, each
+naming its field (`phones.1` for the second phone row) so a form can show it beside the field.
+Choices mirror the CHECK constraints of db/migrations/0001_schema.sql (a test compares them).
+Lengths mirror the CHECK constraints too; text columns without one get a generous limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from db.errors import ValidationError, ValidationErrors
+from db.phones import to_e164
+
+ACCOUNT_TIERS = ("A", "B", "C")
+ACCOUNT_LIFECYCLES = ("prospect", "customer", "former", "partner")
+ACCOUNT_KINDS = (
+    "holding", "company", "subsidiary", "division", "school", "household", "public_body",
+)  # fmt: skip
+JOB_ROLES = (
+    "decision_maker", "economic_buyer", "influencer", "champion", "user", "gatekeeper",
+    "technical", "other",
+)  # fmt: skip
+PHONE_KINDS = ("work", "mobile", "home", "fax", "switchboard", "other")
+EMAIL_KINDS = ("work", "personal", "other")
+
+MAX_ROWS = 10  # phones or emails per contact
+OLDEST_BIRTHDAY = date(1900, 1, 1)
+_SIC = re.compile(r"^[0-9]{2,4}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class Rules:
+    """Collects broken rules; `check()` raises them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        if not any(e.field == field for e in self.errors):  # one message per field
+            self.errors.append(ValidationError(field, message))
+
+    def check(self) -> None:
+        if self.errors:
+            raise ValidationErrors(self.errors)
+
+    def text(
+        self, data: Mapping[str, Any], field: str, max_len: int, required: bool = False
+    ) -> str | None:
+        value = data.get(field)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if required:
+                self.fail(field, "is required")
+            return None
+        if len(text) > max_len:
+            self.fail(field, f"must be at most {max_len:,} characters (it has {len(text):,})")
+        return text
+
+    def choice(self, data: Mapping[str, Any], field: str, choices: Iterable[str]) -> str | None:
+        text = self.text(data, field, 100)
+        if text is None:
+            return None
+        allowed = tuple(choices)
+        if text not in allowed:
+            self.fail(field, "must be one of: " + ", ".join(allowed))
+            return None
+        return text
+
+    def integer(self, data: Mapping[str, Any], field: str, low: int, high: int) -> int | None:
+        text = self.text(data, field, 30)
+        if text is None:
+            return None
+        try:
+            number = int(text.replace(" ", "").replace("_", ""))
+        except ValueError:
+            self.fail(field, f"must be a whole number from {low:,} to {high:,}")
+            return None
+        if not low <= number <= high:
+            self.fail(field, f"must be a whole number from {low:,} to {high:,}")
+            return None
+        return number
+
+    def amount(self, data: Mapping[str, Any], field: str) -> Decimal | None:
+        text = self.text(data, field, 30)
+        if text is None:
+            return None
+        rule = "must be an amount of 0 or more with at most 2 decimals, like 1250000.50"
+        try:
+            number = Decimal(text.replace(" ", "").replace("_", ""))
+        except InvalidOperation:
+            self.fail(field, rule)
+            return None
+        if (
+            not number.is_finite()
+            or number < 0
+            or number >= Decimal("1e16")
+            or number != number.quantize(Decimal("0.01"))
+        ):
+            self.fail(field, rule)
+            return None
+        return number.quantize(Decimal("0.01"))
+
+    def day(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        low: date | None = None,
+        high: date | None = None,
+    ) -> date | None:
+        value = data.get(field)
+        if isinstance(value, date):
+            parsed: date | None = value
+        else:
+            text = self.text(data, field, 20)
+            if text is None:
+                return None
+            try:
+                parsed = date.fromisoformat(text)
+            except ValueError:
+                self.fail(field, "must be a date written YYYY-MM-DD, like 2024-03-12")
+                return None
+        assert parsed is not None
+        if low and parsed < low:
+            self.fail(field, f"must be on or after {low.isoformat()}")
+        if high and parsed > high:
+            self.fail(field, f"must be on or before {high.isoformat()}")
+        return parsed
+
+    def flag(self, data: Mapping[str, Any], field: str) -> bool:
+        return bool(data.get(field))
+
+
+def validate_email_address(raw: str, field: str = "email") -> str:
+    """The normalised form of an address (domain lower-cased, IDNA), or ValidationError."""
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError(field, "is required")
+    if len(text) > 320:
+        raise ValidationError(field, "must be at most 320 characters")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValidationError(field, f"is not a valid email address ({exc})") from exc
+
+
+def validate_account(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed account values from a form; ValidationErrors names every broken rule."""
+    r = Rules()
+    out: dict[str, Any] = {
+        "name": r.text(data, "name", 10000, required=True),
+        "industry": r.text(data, "industry", 200),
+        "sic_code": r.text(data, "sic_code", 4),
+        "employees": r.integer(data, "employees", 0, 10_000_000),
+        "annual_revenue": r.amount(data, "annual_revenue"),
+        "currency": (r.text(data, "currency", 10) or "EUR").upper(),
+        "website": r.text(data, "website", 2000),
+        "phone": None,
+        "city": r.text(data, "city", 200),
+        "country": r.text(data, "country", 200),
+        "tier": r.choice(data, "tier", ACCOUNT_TIERS),
+        "lifecycle": r.choice(data, "lifecycle", ACCOUNT_LIFECYCLES) or "prospect",
+        "kind": r.choice(data, "kind", ACCOUNT_KINDS) or "company",
+        "description": r.text(data, "description", 100_000),
+    }
+    if out["sic_code"] and not _SIC.match(out["sic_code"]):
+        r.fail("sic_code", "must be 2 to 4 digits, like 3711")
+    if not _CURRENCY.match(out["currency"]):
+        r.fail("currency", "must be a three-letter ISO code, like EUR or SEK")
+    if out["website"] and (" " in out["website"] or "." not in out["website"]):
+        r.fail("website", "must be a web address without spaces, like example.com")
+    phone = r.text(data, "phone", 60)
+    if phone:
+        try:
+            out["phone"] = to_e164(phone, field="phone")
+        except ValidationError as exc:
+            r.fail(exc.field, exc.message)
+    r.check()
+    return out
+
+
+def validate_contact(data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Typed contact values (without phones and emails) from a form."""
+    r = Rules()
+    out: dict[str, Any] = {
+        "salutation": r.text(data, "salutation", 40),
+        "first_name": r.text(data, "first_name", 10000) or "",
+        "last_name": r.text(data, "last_name", 10000) or "",
+        "job_title": r.text(data, "job_title", 200),
+        "job_role": r.choice(data, "job_role", JOB_ROLES),
+        "department": r.text(data, "department", 200),
+        "birthday": r.day(data, "birthday", OLDEST_BIRTHDAY, today or date.today()),
+        "spouse_name": r.text(data, "spouse_name", 200),
+        "interests": r.text(data, "interests", 2000),
+        "city": r.text(data, "city", 200),
+        "country": r.text(data, "country", 200),
+        "do_not_call": r.flag(data, "do_not_call"),
+        "do_not_email": r.flag(data, "do_not_email"),
+        "notes": r.text(data, "notes", 100_000),
+    }
+    if not out["first_name"] and not out["last_name"]:
+        r.fail("last_name", "is required (a first or a last name)")
+    r.check()
+    return out
+
+
+def validate_phones(rows: Iterable[tuple[str | None, str | None]]) -> tuple[tuple, ...]:
+    """(kind, raw) rows → ((kind, raw, e164, is_primary), ...); blank rows are dropped.
+
+    Errors name the row: `phones.0`, `phones.1` ... (index among the rows given).
+    """
+    r = Rules()
+    result: list[tuple] = []
+    seen: set[str] = set()
+    for index, (kind, raw) in enumerate(rows):
+        field = f"phones.{index}"
+        text = (raw or "").strip()
+        if not text:
+            continue
+        if (kind or "work") not in PHONE_KINDS:
+            r.fail(field, "kind must be one of: " + ", ".join(PHONE_KINDS))
+            continue
+        try:
+            e164 = to_e164(text, field=field)
+        except ValidationError as exc:
+            r.fail(field, exc.message)
+            continue
+        if e164 in seen:
+            r.fail(field, "is listed twice")
+            continue
+        seen.add(e164)
+        result.append((kind or "work", text, e164, not result))
+    if len(result) > MAX_ROWS:
+        r.fail("phones.0", f"at most {MAX_ROWS} phone numbers per contact")
+    r.check()
+    return tuple(result)
+
+
+def validate_emails(rows: Iterable[tuple[str | None, str | None]]) -> tuple[tuple, ...]:
+    """(kind, address) rows → ((kind, normalised, is_primary), ...); blank rows dropped."""
+    r = Rules()
+    result: list[tuple] = []
+    seen: set[str] = set()
+    for index, (kind, raw) in enumerate(rows):
+        field = f"emails.{index}"
+        if not (raw or "").strip():
+            continue
+        if (kind or "work") not in EMAIL_KINDS:
+            r.fail(field, "kind must be one of: " + ", ".join(EMAIL_KINDS))
+            continue
+        try:
+            address = validate_email_address(raw or "", field=field)
+        except ValidationError as exc:
+            r.fail(field, exc.message)
+            continue
+        if address.lower() in seen:
+            r.fail(field, "is listed twice")
+            continue
+        seen.add(address.lower())
+        result.append((kind or "work", address, not result))
+    if len(result) > MAX_ROWS:
+        r.fail("emails.0", f"at most {MAX_ROWS} email addresses per contact")
+    r.check()
+    return tuple(result)
+
+
+def validate_relationship(data: Mapping[str, Any], type_keys: Iterable[str]) -> dict[str, Any]:
+    """Typed relationship values: the other contact, the type, note, start and end dates."""
+    r = Rules()
+    other = data.get("to_contact_id")
+    to_id: int | None = None
+    if other in (None, ""):
+        r.fail("to_contact_id", "is required: choose the other contact")
+    else:
+        try:
+            to_id = int(str(other).strip())
+        except ValueError:
+            r.fail("to_contact_id", "must be a contact number")
+    out: dict[str, Any] = {
+        "to_contact_id": to_id,
+        "type_key": r.choice(data, "type_key", type_keys),
+        "note": r.text(data, "note", 2000),
+        "starts_on": r.day(data, "starts_on", OLDEST_BIRTHDAY),
+        "ends_on": r.day(data, "ends_on", OLDEST_BIRTHDAY),
+    }
+    if out["type_key"] is None and not any(e.field == "type_key" for e in r.errors):
+        r.fail("type_key", "is required")
+    if out["starts_on"] and out["ends_on"] and out["ends_on"] < out["starts_on"]:
+        r.fail("ends_on", "must be on or after the start date")
+    r.check()
+    return out
