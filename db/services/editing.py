@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SQL, Model
+from peewee import Model
 
 from db.connection import database
 from db.errors import Conflict, FieldConflict, NotFound, PermissionDenied, StaleRecord
@@ -153,8 +153,9 @@ def _try_write(
     """One version-checked UPDATE (plus extras); the new version, or None if no row matched."""
     columns = {_field(model, k): v for k, v in mine.items() if k not in extras}
     if not columns:
-        # Only child rows changed: touch the row so its version moves all the same.
-        columns = {model.updated_at: SQL("now()")}
+        # Only child rows changed: touch the row so its version moves all the same (the
+        # trigger bumps it; deleted_at is already NULL here and writable by every role).
+        columns = {model.deleted_at: None}
     query = (
         model.update(columns)
         .where((model.id == record_id) & (model.version == version) & (model.deleted_at.is_null()))
