@@ -1,13 +1,383 @@
-"""Placeholder replaced by the account tree screen (being written)."""
+"""Accounts: the hierarchy as a lazily loaded tree, and the selected account's panel.
+
+The tree never holds a whole table: roots and children come in keyset pages of PAGE accounts
+("…more" loads the next one), children only when a node is expanded (one query per page,
+whatever the number of children). The panel (facts, subtree totals, a bounded page of
+contacts, open deals, latest activity) loads in one worker a moment after the cursor rests.
+At 100 columns and more the panel sits beside the tree, below it on narrower terminals.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from dataclasses import dataclass
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static, Tree
+from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode, UnknownNodeID
+from textual.worker import get_current_worker
+
+from db.connection import database
+from db.services import accounts
+from db.services.accounts import AccountNode, ContactPage, NodePage
 from tui.screens.base import BaseScreen
+from tui.text import clean, money, safe, safe_markup
+from tui.widgets.account_tree import AccountTree, MoreNode, Placeholder, node_label
+from tui.widgets.record_lines import activity_line, contact_line, deal_line, lines
+
+PAGE = 100
+CONTACTS_PAGE = 50
+WIDE = 100  # columns from which the panel sits beside the tree
+PANEL_DELAY = 0.15  # seconds the cursor must rest before the panel loads
+
+
+@dataclass(frozen=True)
+class Panel:
+    facts: accounts.AccountFacts
+    crumbs: list[accounts.Crumb]
+    rollup: accounts.Rollup
+    contacts: ContactPage
+    deals: list[accounts.OpportunityRow]
+    activities: list[accounts.ActivityRow]
+
+
+class PageLoaded(Message):
+    """A page of roots (parent None) or of one node's children arrived."""
+
+    def __init__(self, parent: TreeNode | None, page: NodePage, query: str) -> None:
+        super().__init__()
+        self.parent = parent
+        self.page = page
+        self.query = query
+
+
+class PanelLoaded(Message):
+    def __init__(self, account_id: int, panel: Panel) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.panel = panel
+
+
+class ContactsLoaded(Message):
+    def __init__(self, account_id: int, page: ContactPage) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.page = page
 
 
 class AccountTreeScreen(BaseScreen):
+    DEFAULT_CSS = """
+    AccountTreeScreen #accounts-body { layout: vertical; height: 1fr; }
+    AccountTreeScreen #accounts-body.wide { layout: horizontal; }
+    AccountTreeScreen #tree-pane { height: 1fr; }
+    AccountTreeScreen .wide #tree-pane { width: 1fr; height: 1fr; }
+    AccountTreeScreen #account-filter { height: 1; border: none; padding: 0 1; }
+    AccountTreeScreen #account-tree { height: 1fr; border-top: solid $primary; }
+    AccountTreeScreen #account-panel { height: 1fr; border-top: solid $primary; padding: 0 1; }
+    AccountTreeScreen .wide #account-panel {
+        width: 1fr; border-top: none; border-left: solid $primary;
+    }
+    AccountTreeScreen #panel-contacts { height: auto; max-height: 8; border: none; padding: 0; }
+    AccountTreeScreen .section-title { margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter accounts by name (server side)",
+            id="accounts-filter",
+        ),
+        Binding(
+            "escape", "clear_filter", "Clear", tooltip="Clear the name filter", id="accounts-clear"
+        ),
+        Binding(
+            "c",
+            "contacts",
+            "Contacts",
+            tooltip="Go to the selected account's contacts",
+            id="accounts-contacts",
+        ),
+        Binding(
+            "h",
+            "history",
+            "History",
+            tooltip="Who changed this account, and when",
+            id="accounts-history",
+        ),
+        Binding("t", "tree", "Tree", tooltip="Back to the tree", id="accounts-tree", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+        self.selected: AccountNode | None = None
+        self.contact_ids: list[int] = []
+        self._contacts_after: tuple[str, str, int] | None = None
+        self._panel_timer = None
+
     def compose_body(self) -> ComposeResult:
-        yield Static("Accounts")
+        with Container(id="accounts-body"):
+            with Vertical(id="tree-pane"):
+                yield Input(placeholder="/ filter by name", id="account-filter")
+                tree = AccountTree(safe("Accounts"), id="account-tree")
+                tree.show_root = False
+                tree.border_title = "Accounts · contacts · open deals"
+                yield tree
+            with VerticalScroll(id="account-panel"):
+                yield Static("", id="panel-title")
+                yield Static("", id="panel-facts")
+                yield Static("Contacts", classes="section-title")
+                yield OptionList(id="panel-contacts")
+                yield Static("Open deals", classes="section-title")
+                yield Static("", id="panel-deals")
+                yield Static("Latest activity", classes="section-title")
+                yield Static("", id="panel-activities")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#account-panel").can_focus = False
+        self.tree.focus()
+        self.load_page(None, None, None, "")
+
+    @property
+    def tree(self) -> AccountTree:
+        return self.query_one(AccountTree)
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one("#accounts-body").set_class(event.size.width >= WIDE, "wide")
+
+    # ----------------------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="tree")
+    def load_page(self, parent: TreeNode | None, parent_id: int | None,
+                  after: accounts.Keyset | None, query: str) -> None:  # fmt: skip
+        # Not exclusive: several nodes may be expanding at once, each fills only itself.
+        with database.connection_context():
+            if parent_id is None:
+                page = accounts.roots(after=after, limit=PAGE, name_filter=query or None)
+            else:
+                page = accounts.children(parent_id, after=after, limit=PAGE)
+        self.post_message(PageLoaded(parent, page, query))
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        tree = self.tree
+        if message.parent is None and message.query != self.query_text:
+            return  # an older filter's answer
+        if message.parent is not None:
+            try:
+                tree.get_node_by_id(message.parent.id)
+            except UnknownNodeID:
+                return  # the tree was refilled (filter changed) while this page loaded
+        target = message.parent or tree.root
+        for child in list(target.children):
+            if isinstance(child.data, (MoreNode, Placeholder)):
+                child.remove()
+        filtered = message.parent is None and bool(message.query)
+        for node in message.page.nodes:
+            target.add(node_label(node, filtered), data=node, allow_expand=node.has_children)
+        if message.page.next_after is not None:
+            parent_id = message.parent.data.id if message.parent else None
+            target.add_leaf(safe("…more"), data=MoreNode(parent_id, message.page.next_after))
+        if not target.children:
+            target.add_leaf(safe("no accounts match" if filtered else "no accounts"),
+                            data=Placeholder("empty"))  # fmt: skip
+        if message.parent is None and tree.cursor_line < 0:
+            tree.cursor_line = 0
+
+    @on(Tree.NodeExpanded, "#account-tree")
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        node = event.node
+        if isinstance(node.data, AccountNode) and not node.children:
+            node.add_leaf(safe("loading…"), data=Placeholder("loading"))
+            self.load_page(node, node.data.id, None, self.query_text)
+
+    @on(Tree.NodeSelected, "#account-tree")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if isinstance(event.node.data, MoreNode):
+            self._load_more(event.node)
+
+    @on(Tree.NodeHighlighted, "#account-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data
+        if isinstance(data, MoreNode):
+            self._load_more(event.node)  # keep scrolling: the next page comes by itself
+            return
+        if isinstance(data, AccountNode) and data != self.selected:
+            self.selected = data
+            if self._panel_timer is not None:
+                self._panel_timer.stop()
+            self._panel_timer = self.set_timer(PANEL_DELAY, lambda: self.load_panel(data.id))
+            self.refresh_bindings()
+
+    def _load_more(self, node: TreeNode) -> None:
+        more = node.data
+        if not isinstance(more, MoreNode):
+            return
+        node.set_label(safe("loading…"))
+        node.data = Placeholder("loading")
+        parent = node.parent if more.parent_id is not None else None
+        self.load_page(parent, more.parent_id, more.after, self.query_text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="panel")
+    def load_panel(self, account_id: int) -> None:
+        with database.connection_context():
+            panel = Panel(
+                facts=accounts.facts(account_id),
+                crumbs=accounts.ancestors(account_id),
+                rollup=accounts.rollup(account_id),
+                contacts=accounts.contacts_page(account_id, limit=CONTACTS_PAGE),
+                deals=accounts.open_opportunities(account_id, limit=5),
+                activities=accounts.latest_activities(account_id, limit=5),
+            )
+        if not get_current_worker().is_cancelled:
+            self.post_message(PanelLoaded(account_id, panel))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="panel-contacts")
+    def load_contacts(self, account_id: int, after: tuple[str, str, int]) -> None:
+        with database.connection_context():
+            page = accounts.contacts_page(account_id, after=after, limit=CONTACTS_PAGE)
+        self.post_message(ContactsLoaded(account_id, page))
+
+    # ----------------------------------------------------------------------------- the panel
+
+    def on_panel_loaded(self, message: PanelLoaded) -> None:
+        if self.selected is None or message.account_id != self.selected.id:
+            return
+        p = message.panel
+        f = p.facts
+        self.query_one("#account-panel").border_title = clean(f.name, limit=60, single_line=True)
+        crumbs = " › ".join(clean(c.name, limit=30, single_line=True) for c in p.crumbs)
+        self.query_one("#panel-title", Static).update(safe_markup("[b]$path[/b]", path=crumbs))
+        self.query_one("#panel-facts", Static).update(lines(self._facts(p)))
+        contacts = self.query_one("#panel-contacts", OptionList)
+        contacts.clear_options()
+        self.contact_ids = []
+        self._add_contacts(p.contacts)
+        self.query_one("#panel-deals", Static).update(
+            lines(map(deal_line, p.deals), "no open deals")
+        )
+        acts = (activity_line(a) for a in p.activities)
+        self.query_one("#panel-activities", Static).update(lines(acts, "no activity yet"))
+
+    def _facts(self, p: Panel) -> list:
+        f = p.facts
+        staff = f"{f.employees:,} staff" if f.employees is not None else ""
+        sic = f"SIC {f.sic_code}" if f.sic_code else ""
+        first = " · ".join(x for x in (clean(f.industry, single_line=True), sic, staff) if x)
+        revenue = f"revenue {money(f.annual_revenue)} {f.currency}" if f.annual_revenue else ""
+        budget = f"budget {money(f.budget)} {f.currency}" if f.budget else ""
+        place = ", ".join(clean(x, limit=60, single_line=True) for x in (f.city, f.country) if x)
+        out = [
+            safe(first or f.kind),
+            safe_markup(
+                "Owner $owner · Team $team · $life$tier",
+                owner=f.owner_name or "—",
+                team=f.team_name or "—",
+                life=f.lifecycle,
+                tier=f" · tier {f.tier}" if f.tier else "",
+            ),  # fmt: skip
+            safe(" · ".join(x for x in (revenue, budget, place) if x)),
+            safe(
+                " · ".join(clean(x, limit=80, single_line=True) for x in (f.website, f.phone) if x)
+            ),
+            safe_markup(
+                "[dim]Subtree: $a accounts · $c contacts · $v open[/]",
+                a=f"{p.rollup.accounts:,}",
+                c=f"{p.rollup.contacts:,}",
+                v=money(p.rollup.open_value),
+            ),  # fmt: skip
+        ]
+        return [line for line in out if line.plain]
+
+    def _add_contacts(self, page: ContactPage) -> None:
+        contacts = self.query_one("#panel-contacts", OptionList)
+        if contacts.option_count and contacts.get_option_at_index(-1).id == "more":
+            contacts.remove_option("more")
+        contacts.add_options(Option(contact_line(c), id=f"c{c.id}") for c in page.contacts)
+        self.contact_ids += [c.id for c in page.contacts]
+        self._contacts_after = page.next_after
+        if page.next_after is not None:
+            contacts.add_option(Option(safe("…more contacts"), id="more"))
+        if not self.contact_ids:
+            contacts.add_option(Option(safe("no contacts"), id="none", disabled=True))
+
+    def on_contacts_loaded(self, message: ContactsLoaded) -> None:
+        if self.selected is not None and message.account_id == self.selected.id:
+            self._add_contacts(message.page)
+
+    @on(OptionList.OptionSelected, "#panel-contacts")
+    def _contact_chosen(self, event: OptionList.OptionSelected) -> None:
+        option_id = event.option.id or ""
+        if option_id == "more" and self.selected and self._contacts_after:
+            self.load_contacts(self.selected.id, self._contacts_after)
+        elif option_id.startswith("c"):
+            from tui.screens.contact_detail import ContactDetailScreen
+
+            contact_id = int(option_id[1:])
+            index = self.contact_ids.index(contact_id)
+            self.app.push_screen(ContactDetailScreen(contact_id, list(self.contact_ids), index))
+
+    # ----------------------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return True if self.query_text or self.focused is self.query_one(Input) else None
+        if action in ("history", "contacts"):
+            return True if self.selected is not None else None
+        return True
+
+    def action_filter(self) -> None:
+        self.query_one("#account-filter", Input).focus()
+
+    def action_tree(self) -> None:
+        self.tree.focus()
+
+    def action_contacts(self) -> None:
+        self.query_one("#panel-contacts", OptionList).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#account-filter", Input)
+        if box.value or self.query_text:
+            box.value = ""
+            self._apply_filter("")
+        self.tree.focus()
+
+    @on(Input.Changed, "#account-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.set_timer(0.25, lambda value=event.value: self._filter_settled(value))
+
+    def _filter_settled(self, value: str) -> None:
+        if value == self.query_one("#account-filter", Input).value:
+            self._apply_filter(value.strip())
+
+    @on(Input.Submitted, "#account-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self._apply_filter(event.value.strip())
+        self.tree.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        if text == self.query_text and self.tree.root.children:
+            return
+        self.query_text = text
+        tree = self.tree
+        tree.clear()
+        tree.root.add_leaf(safe("loading…"), data=Placeholder("loading"))
+        self.load_page(None, None, None, text)
+        self.refresh_bindings()
+
+    def action_history(self) -> None:
+        if self.selected is None:
+            return
+        try:
+            from tui.screens.history import HistoryScreen
+        except ImportError:
+            self.notify("History is not available yet", severity="warning")
+            return
+        title = clean(self.selected.name, limit=60, single_line=True)
+        self.app.push_screen(HistoryScreen("account", self.selected.id, title))

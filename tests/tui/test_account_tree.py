@@ -1,0 +1,202 @@
+"""The account tree at 80x24: lazy loading, paging, filter, type-to-jump, opening contacts."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.connection import configure
+from tests import fixtures_crm
+from tests.tui.crm_helpers import counting_queries, screen_text, settle
+from tui.app import SwitchboardApp
+from tui.screens.account_tree import AccountTreeScreen
+from tui.screens.contact_detail import ContactDetailScreen
+from tui.widgets.account_tree import AccountTree, MoreNode
+
+
+@pytest.fixture
+def crm(installer_dsn, admin_dsn):
+    data = fixtures_crm.load(installer_dsn)
+    configure(admin_dsn, "switchboard")
+    return data
+
+
+def names(tree: AccountTree) -> list[str]:
+    return [n.data.name for n in tree.account_nodes()]
+
+
+def cursor_name(tree: AccountTree) -> str:
+    return tree.cursor_node.data.name
+
+
+async def test_roots_show_with_summaries_and_panel(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountTreeScreen)
+        tree = app.screen.query_one(AccountTree)
+        assert names(tree) == ["Big Holding", "Deep 00", "Ericsson", "H&M Group", "IKEA",
+                               "Volvo Group"]  # fmt: skip
+        assert cursor_name(tree) == "Big Holding"
+        text = screen_text(app)
+        assert "Big Holding  0 · —" in text
+        assert "Gone AB" not in text
+        assert "Subtree: 251 accounts" in text
+
+
+async def test_expand_collapse_and_panel_of_a_child(crm, monkeypatch):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        tree.focus()
+        await pilot.press("end")  # Volvo Group, the last root
+        await settle(app, pilot)
+        assert cursor_name(tree) == "Volvo Group"
+        with counting_queries(monkeypatch) as q:
+            await pilot.press("enter")
+            await settle(app, pilot)
+        assert q.count == 1  # one page of children, nothing else
+        assert names(tree)[-3:] == ["Volvo Group", "Volvo Cars Sverige AB", "Volvo Trucks"]
+        await pilot.press("j")
+        await settle(app, pilot)
+        assert cursor_name(tree) == "Volvo Cars Sverige AB"
+        text = screen_text(app)
+        assert "Volvo Cars Sverige AB  4 · 500k" in text
+        assert "Volvo Group › Volvo Cars Sverige AB" in text
+        assert "Automotive · SIC 3711 · 43,000 staff" in text
+        # collapse from the child: go up, enter again
+        await pilot.press("k", "enter")
+        await settle(app, pilot)
+        assert "Volvo Cars Sverige AB" not in names(tree)
+        # expanding again reuses the loaded children: no query
+        with counting_queries(monkeypatch) as q:
+            await pilot.press("enter")
+            await settle(app, pilot)
+        assert q.count == 0
+        assert "Volvo Trucks" in names(tree)
+
+
+async def test_expand_of_250_children_is_one_query_and_pages(crm, monkeypatch):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        assert cursor_name(tree) == "Big Holding"
+        with counting_queries(monkeypatch) as q:
+            await pilot.press("enter")
+            await settle(app, pilot)
+        assert q.count == 1
+        big = tree.cursor_node
+        assert len(big.children) == 101  # 100 accounts and "…more"
+        assert isinstance(big.children[-1].data, MoreNode)
+        # walking onto "…more" loads the next page by itself, one query per page
+        with counting_queries(monkeypatch) as q:
+            tree.move_cursor(big.children[-1])
+            await settle(app, pilot)
+        assert q.count == 1
+        assert len(big.children) == 201
+        with counting_queries(monkeypatch) as q:
+            tree.move_cursor(big.children[-1])
+            await pilot.press("enter")
+            await settle(app, pilot)
+        assert q.count == 1
+        subs = [c.data.name for c in big.children]
+        assert subs == [f"Sub {i:03d}" for i in range(1, 251)]
+
+
+async def test_deep_chain_expands_level_by_level(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        await pilot.press("j")  # Deep 00
+        for _ in range(11):
+            await pilot.press("enter")
+            await settle(app, pilot, rounds=1)
+            await pilot.press("j")
+        await settle(app, pilot)
+        assert cursor_name(tree) == "Deep 11"
+        assert "Deep 00 › Deep 01 › Deep 02" in screen_text(app)
+
+
+async def test_filter_replaces_roots_and_escape_clears(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        await pilot.press("slash")
+        await pilot.press(*"plant")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert names(tree) == ["Göteborg plant"]
+        assert app.focused is tree
+        assert "in Volvo Cars Sverige AB" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert names(tree)[0] == "Big Holding" and len(names(tree)) == 6
+        await pilot.press("slash", *"zzz", "enter")
+        await settle(app, pilot)
+        assert names(tree) == [] and "no accounts match" in screen_text(app)
+
+
+async def test_type_to_jump(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        await pilot.press("v")
+        assert cursor_name(tree) == "Volvo Group"
+        await pilot.press("o")  # "vo" within a second: still Volvo Group
+        assert cursor_name(tree) == "Volvo Group"
+        await pilot.pause(1.1)
+        await pilot.press("I")
+        assert cursor_name(tree) == "IKEA"
+        await pilot.pause(1.1)
+        await pilot.press("d")  # not a key of this screen: a jump
+        assert cursor_name(tree) == "Deep 00"
+        await pilot.pause(1.1)
+        await pilot.press("H", "&")  # "H&" within a second: H&M Group
+        assert cursor_name(tree) == "H&M Group"
+        await pilot.pause(1.1)
+        await pilot.press("j")  # j is a key, not a jump: one down
+        assert cursor_name(tree) == "IKEA"
+
+
+async def test_open_contact_from_the_panel_and_walk_the_list(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("V", "enter")  # Volvo Group, expand
+        await settle(app, pilot)
+        await pilot.press("j")  # Volvo Cars Sverige AB
+        await settle(app, pilot)
+        await pilot.press("c")
+        await pilot.press("end", "enter")  # Anna Lind is the last of four
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactDetailScreen)
+        text = screen_text(app)
+        assert "Anna Lind · CFO · Volvo Cars Sverige AB" in text
+        assert "[4 of 4]" in text
+        await pilot.press("left_square_bracket")
+        await settle(app, pilot)
+        assert "Maja Holm · Assistant" in screen_text(app)
+        assert "[3 of 4]" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountTreeScreen)
+
+
+async def test_history_key_without_history_screen(crm):
+    app = SwitchboardApp()
+    notes = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+        await pilot.press("h")
+        await pilot.pause()
+        try:
+            import tui.screens.history  # noqa: F401
+        except ImportError:
+            assert notes == ["History is not available yet"]
+        else:
+            assert type(app.screen).__name__ == "HistoryScreen"
