@@ -33,7 +33,7 @@ def run(dsn: str, sql: str, params: tuple | dict = ()) -> list[tuple]:
     try:
         with conn, conn.cursor() as cur:
             cur.execute(f"SET search_path = {SCHEMA}, public")
-            cur.execute(sql, params)
+            cur.execute(sql, params or None)
             return cur.fetchall() if cur.description else []
     finally:
         conn.close()

@@ -3,8 +3,8 @@
 A contact is a likely duplicate when a live contact has the same email address (any case),
 the same phone number (E.164), or a very similar name (pg_trgm similarity >= 0.6) in the same
 account (or, for a contact without an account, among contacts without one). An account is a
-likely duplicate when a live account has a very similar name. The form shows the candidates
-and offers to open one or to continue.
+likely duplicate when a live account has the same or a similar name (similarity >= 0.5).
+The form shows the candidates and offers to open one or to continue.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from db.connection import database
 
-NAME_SIMILARITY = 0.6
+NAME_SIMILARITY = 0.6  # person names within one account: "Ana Lind" ~ "Anna Lind"
+ACCOUNT_SIMILARITY = 0.5  # company names: "Globex Corp" ~ "Globex Corporation" (0.55)
 LIMIT = 5
 
 
@@ -27,10 +28,10 @@ class Candidate:
     reason: str  # "same email", "same phone", "similar name"
 
 
-def _set_threshold() -> None:
-    # The `%` operator uses this threshold; SET LOCAL keeps it inside this transaction.
+def _set_threshold(value: float) -> None:
+    # The `%` operator uses this threshold; is_local keeps it inside this transaction.
     database.execute_sql(
-        "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(NAME_SIMILARITY),)
+        "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(value),)
     )
 
 
@@ -48,7 +49,7 @@ def contact_candidates(
     lowered = sorted({e.lower() for e in emails if e})
     numbers = sorted({p for p in phones_e164 if p})
     with database.atomic():
-        _set_threshold()
+        _set_threshold(NAME_SIMILARITY)
         cursor = database.execute_sql(
             """
             WITH hits AS (
@@ -100,7 +101,7 @@ def account_candidates(
     if not text:
         return []
     with database.atomic():
-        _set_threshold()
+        _set_threshold(ACCOUNT_SIMILARITY)
         cursor = database.execute_sql(
             """
             SELECT a.id, a.name, p.name,
