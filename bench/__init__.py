@@ -1,0 +1,1 @@
+"""Switchboard benchmarks (BENCHMARKS.md): `python -m bench --scale 1.0`."""
