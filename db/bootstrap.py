@@ -45,14 +45,29 @@ def ensure_login(
     """Create login role `username` in group `<schema>_<role>` with an app_user row if missing.
 
     Returns True when the person was created. `password_verifier` is a SCRAM verifier made on
-    the client (never a plaintext password). Runs as the installer (superuser or CREATEROLE).
+    the client (never a plaintext password). Runs as the installer (a superuser): a new login
+    is made by the admin API function create_user, so it is created by `<schema>_useradmin`
+    exactly like every later user (on PostgreSQL 16+ that role then manages it). A login role
+    that already exists (made outside Switchboard) is adopted: granted the group, given a row.
     """
     check_username(username)
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (username,))
     role_exists = cur.fetchone() is not None
-    group = sql.Identifier(f"{schema}_{role}")
+    cur.execute(
+        sql.SQL("SELECT 1 FROM {}.app_user WHERE username = %s").format(sql.Identifier(schema)),
+        (username,),
+    )
+    if cur.fetchone() is not None:
+        return False
     if not role_exists:
-        cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(username)))
+        cur.execute(
+            sql.SQL("SELECT {}.create_user(%s, %s, %s, NULL, NULL, %s)").format(
+                sql.Identifier(f"{schema}_admin_api")
+            ),
+            (username, display_name or username, role, password_verifier),
+        )
+        return True
+    group = sql.Identifier(f"{schema}_{role}")
     if password_verifier:
         cur.execute(
             sql.SQL("ALTER ROLE {} PASSWORD {}").format(

@@ -1,0 +1,128 @@
+"""The same query as different people returns exactly the rows the sharing rules allow."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.security.conftest import World, set_all_defaults
+
+
+def names(w: World, who: str, sql: str) -> set[str]:
+    with w.connect(who).cursor() as cur:
+        cur.execute(sql)
+        return {r[0] for r in cur.fetchall()}
+
+
+def accounts(w: World, who: str) -> set[str]:
+    return {n.removeprefix("Acme of ") for n in names(w, who, "SELECT name FROM account")}
+
+
+def contacts(w: World, who: str) -> set[str]:
+    return names(w, who, "SELECT last_name FROM contact")
+
+
+def deals(w: World, who: str) -> set[str]:
+    return {n.removeprefix("Deal of ") for n in names(w, who, "SELECT name FROM opportunity")}
+
+
+ALL = {"rita", "nate", "sam", "mona"}
+
+
+def test_private_default_owner_and_hierarchy(world: World):
+    set_all_defaults(world, "private")
+    assert accounts(world, "rita") == {"rita"}
+    assert accounts(world, "nate") == {"nate"}
+    assert accounts(world, "sam") == {"sam"}
+    # the manager of North sees North and its sub-team North-East, not South
+    assert accounts(world, "mona") == {"rita", "nate", "mona"}
+    assert accounts(world, "aga") == set()
+    assert accounts(world, "admin") == ALL
+    # children follow the account; the orphan contact follows its own owner
+    assert contacts(world, "rita") == {"Secret-rita"}
+    assert contacts(world, "sam") == {"Secret-sam", "Orphan"}
+    assert contacts(world, "mona") == {"Secret-rita", "Secret-nate", "Secret-mona"}
+    assert deals(world, "nate") == {"nate"}
+    assert deals(world, "mona") == {"rita", "nate", "mona"}
+    assert names(world, "rita", "SELECT subject FROM activity") == {"Call for rita"}
+    assert names(world, "rita", "SELECT subject FROM support_case") == {"Case of rita"}
+    assert names(world, "rita", "SELECT e164 FROM contact_phone") == {"+46701234567"}
+    with world.connect("rita").cursor() as cur:
+        cur.execute("SELECT count(*) FROM contact_phone")
+        assert cur.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("access", ["public_read", "public_read_write"])
+def test_public_defaults_show_everything(world: World, access: str):
+    set_all_defaults(world, access)
+    for who in ("rita", "nate", "sam", "mona", "aga"):
+        assert accounts(world, who) == ALL
+        assert len(contacts(world, who)) == 5
+    assert deals(world, "rita") == ALL
+
+
+def test_public_read_lets_people_read_but_not_change(world: World):
+    set_all_defaults(world, "public_read")
+    with world.connect("rita").cursor() as cur:
+        cur.execute("UPDATE account SET name = 'mine now' WHERE id = %s", (world.ids["acc_sam"],))
+        assert cur.rowcount == 0
+        cur.execute("UPDATE account SET industry = 'x' WHERE id = %s", (world.ids["acc_rita"],))
+        assert cur.rowcount == 1
+    assert (
+        world.one("SELECT name FROM account WHERE id = %s", (world.ids["acc_sam"],))
+        == "Acme of sam"
+    )
+
+
+def test_public_read_write_lets_reps_edit_others_records(world: World):
+    set_all_defaults(world, "public_read_write")
+    with world.connect("rita").cursor() as cur:
+        cur.execute("UPDATE account SET industry = 'Mining' WHERE id = %s", (world.ids["acc_sam"],))
+        assert cur.rowcount == 1
+    assert (
+        world.one("SELECT industry FROM account WHERE id = %s", (world.ids["acc_sam"],)) == "Mining"
+    )
+
+
+def test_team_override_makes_one_team_private(world: World):
+    set_all_defaults(world, "public_read_write")
+    world.installer("UPDATE team SET sharing = 'private' WHERE id = %s", (world.ids["south"],))
+    assert accounts(world, "rita") == {"rita", "nate", "mona"}
+    assert accounts(world, "sam") == ALL
+    assert "Secret-sam" not in contacts(world, "nate")
+
+
+def test_explicit_shares_to_a_person_and_a_team(world: World):
+    set_all_defaults(world, "private")
+    world.installer(
+        "INSERT INTO account_share (account_id, user_id, access) VALUES (%s, %s, 'read')",
+        (world.ids["acc_sam"], world.ids["rita"]),
+    )
+    assert accounts(world, "rita") == {"rita", "sam"}
+    assert "Secret-sam" in contacts(world, "rita")
+    assert accounts(world, "nate") == {"nate"}
+    with world.connect("rita").cursor() as cur:  # read share: no writing
+        cur.execute("UPDATE account SET industry = 'x' WHERE id = %s", (world.ids["acc_sam"],))
+        assert cur.rowcount == 0
+    world.installer(
+        "INSERT INTO account_share (account_id, team_id, access) VALUES (%s, %s, 'write')",
+        (world.ids["acc_sam"], world.ids["northeast"]),
+    )
+    assert accounts(world, "nate") == {"nate", "sam"}
+    with world.connect("nate").cursor() as cur:
+        cur.execute("UPDATE account SET industry = 'Shared' WHERE id = %s", (world.ids["acc_sam"],))
+        assert cur.rowcount == 1
+    assert (
+        world.one("SELECT industry FROM account WHERE id = %s", (world.ids["acc_sam"],)) == "Shared"
+    )
+
+
+def test_policy_helpers_run_once_per_query(world: World):
+    """The helpers are InitPlans (once per query), not SubPlans evaluated per row."""
+    set_all_defaults(world, "private")
+    with world.connect("rita").cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM account")
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    assert "InitPlan" in plan
+    for line in plan.splitlines():
+        if "sec_hier_user_ids" in line and "loops=" in line:
+            assert "loops=1" in line
