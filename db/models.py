@@ -49,6 +49,8 @@ class Team(Tracked):
     name = TextField()
     parent = ForeignKeyField("self", null=True, backref="children", column_name="parent_id")
     manager_id = BigIntegerField(null=True)
+    # Per-team sharing override (0002_security.sql); None means the organisation default.
+    sharing = TextField(null=True)
 
 
 class AppUser(Tracked):
