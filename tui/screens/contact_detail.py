@@ -173,6 +173,8 @@ class ContactDetailScreen(BaseScreen):
             ))  # fmt: skip
         if not v.relationships:
             rels.add_option(Option(safe("no relationships"), id="none", disabled=True))
+        else:
+            rels.highlighted = 0
         acts = (activity_line(a, with_contact=False) for a in v.activities)
         self.query_one("#contact-activities", Static).update(lines(acts, "no activity yet"))
         opened = [Content("deal ") + deal_line(o) for o in v.deals]
