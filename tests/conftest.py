@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import psycopg2
@@ -26,6 +27,8 @@ from db.embedded import EmbeddedServer, free_port
 SCHEMA = "switchboard"
 TEMPLATE = "sb_template"
 DEMO_TEMPLATE = "sb_demo_template"
+DEMO_SCALE = 0.005  # 500 accounts, 5,000 contacts, 6 users: loads in a few seconds
+DEMO_TODAY = date(2025, 3, 14)  # the demo's "today": fixed so screens and snapshots are stable
 _counter = itertools.count()
 
 
@@ -119,3 +122,28 @@ def installer_dsn(pg: TestServer, db_name: str) -> str:
 def admin_dsn(pg: TestServer, db_name: str) -> str:
     """DSN of the admin login `sb_admin` on the test's fresh database (RLS applies)."""
     return pg.dsn(db_name, user="sb_admin")
+
+
+@pytest.fixture(scope="session")
+def demo_template(pg: TestServer, template_db: str) -> str:
+    """The migrated template plus demo data (db/demo.py, DEMO_SCALE, default seed, DEMO_TODAY).
+
+    Logins: `sb_admin` (admin) and the demo's users (`SELECT username, role FROM app_user`).
+    """
+    from db import demo
+
+    pg.drop(DEMO_TEMPLATE)
+    pg.clone(template_db, DEMO_TEMPLATE)
+    demo.load(pg.dsn(DEMO_TEMPLATE), SCHEMA, scale=DEMO_SCALE, progress=lambda _: None,
+              today=DEMO_TODAY)  # fmt: skip
+    return DEMO_TEMPLATE
+
+
+@pytest.fixture
+def demo_db_name(pg: TestServer, demo_template: str) -> Iterator[str]:
+    """A fresh copy of the demo database for one test; dropped afterwards."""
+    name = pg.clone(demo_template)
+    try:
+        yield name
+    finally:
+        pg.drop(name)
