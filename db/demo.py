@@ -17,6 +17,7 @@ rebuilds the big tables' secondary indexes after the load instead of maintaining
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
@@ -113,6 +114,7 @@ class Pools:
     place: list[list[tuple[str, str, str, str]]] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4)
 def make_pools(seed: int, size: int = 300) -> Pools:
     """Names, companies and addresses per locale (Faker, seeded: the same seed, the same pools)."""
     from faker import Faker
