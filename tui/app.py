@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 
 from textual import on, work
@@ -56,6 +57,15 @@ class SwitchboardApp(App[None]):
     def on_mount(self) -> None:
         self.switch_mode(self.start_screen)
         self.load_session()
+        if os.environ.get("SWITCHBOARD_EXIT_ON_READY") == "1":  # bench B9: cold start
+            self.set_interval(0.005, self._exit_when_ready)
+
+    def _exit_when_ready(self) -> None:
+        """Exit once the session and the first screen's data have arrived and been painted."""
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        waiting = [w for w in self.workers if w.state in busy and "listen" not in w.group]
+        if self.me is not None and not waiting:
+            self.call_after_refresh(self.exit)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def load_session(self) -> None:
