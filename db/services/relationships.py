@@ -47,6 +47,11 @@ def type_choices() -> list[TypeChoice]:
     return choices
 
 
+def type_labels() -> dict[int, str]:
+    """Type id → its from→to label (for describing stored values)."""
+    return {t.id: t.label for t in RelationshipType.select()}
+
+
 def search_contacts(
     text: str, near_account: int | None = None, limit: int = 10
 ) -> list[ContactHit]:
