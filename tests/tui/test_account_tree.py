@@ -160,6 +160,8 @@ async def test_type_to_jump(crm):
         await pilot.pause(1.1)
         await pilot.press("j")  # j is a key, not a jump: one down
         assert cursor_name(tree) == "IKEA"
+        await pilot.press("V", "down", "k")  # "down" ends the jump: k moves up, no "Vk" jump
+        assert cursor_name(tree) == "IKEA"
 
 
 async def test_open_contact_from_the_panel_and_walk_the_list(crm):

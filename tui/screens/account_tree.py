@@ -332,21 +332,23 @@ class AccountTreeScreen(BaseScreen):
             return True if self.selected is not None else None
         return True
 
+    # Focus moves at once (Screen.set_focus), not after a call_later like Widget.focus: keys
+    # typed right after "/" or "c" must land in the new widget (STYLE.md, tmux trap).
     def action_filter(self) -> None:
-        self.query_one("#account-filter", Input).focus()
+        self.set_focus(self.query_one("#account-filter", Input))
 
     def action_tree(self) -> None:
-        self.tree.focus()
+        self.set_focus(self.tree)
 
     def action_contacts(self) -> None:
-        self.query_one("#panel-contacts", OptionList).focus()
+        self.set_focus(self.query_one("#panel-contacts", OptionList))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#account-filter", Input)
         if box.value or self.query_text:
             box.value = ""
             self._apply_filter("")
-        self.tree.focus()
+        self.set_focus(self.tree)
 
     @on(Input.Changed, "#account-filter")
     def _filter_typed(self, event: Input.Changed) -> None:
@@ -359,7 +361,7 @@ class AccountTreeScreen(BaseScreen):
     @on(Input.Submitted, "#account-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self._apply_filter(event.value.strip())
-        self.tree.focus()
+        self.set_focus(self.tree)
 
     def _apply_filter(self, text: str) -> None:
         if text == self.query_text and self.tree.root.children:

@@ -245,7 +245,7 @@ class ContactDetailScreen(BaseScreen):
         self.app.pop_screen()
 
     def action_relationships(self) -> None:
-        self.query_one("#contact-relationships", OptionList).focus()
+        self.set_focus(self.query_one("#contact-relationships", OptionList))
 
     @on(OptionList.OptionSelected, "#contact-relationships")
     def _related_chosen(self, event: OptionList.OptionSelected) -> None:

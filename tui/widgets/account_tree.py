@@ -87,6 +87,7 @@ class AccountTree(Tree[object]):
         char = event.character
         if not char or not char.isprintable() or event.key in ("space", "enter"):
             if event.key != "space" or not self._jumping():
+                self._jump = ""  # any other key (enter, arrows) ends the jump
                 return
             char = " "
         now = time.monotonic()

@@ -1,0 +1,72 @@
+"""The real `switchboard` in a real terminal (tmux, TERM=vt100, 80x24): tree, keys, detail."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from tests import fixtures_crm
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def capture(session: str) -> str:
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def wait_for(session: str, text: str, deadline: float = 20.0) -> str:
+    end = time.monotonic() + deadline
+    screen = ""
+    while time.monotonic() < end:
+        screen = capture(session)
+        if text in screen:
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} did not appear; screen was:\n{screen}")
+
+
+def keys(session: str, *names: str) -> None:
+    for name in names:
+        subprocess.run(["tmux", "send-keys", "-t", session, name], check=True)
+        time.sleep(0.15)
+
+
+def test_tree_and_contact_in_a_real_terminal(installer_dsn, admin_dsn):
+    fixtures_crm.load(installer_dsn)
+    session = f"sb-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m tui.cli --dsn '{admin_dsn}'"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+         "-e", "TERM=vt100", command],
+        check=True,
+    )  # fmt: skip
+    try:
+        screen = wait_for(session, "Volvo Group")
+        assert "Big Holding" in screen and "Accounts" in screen
+        wait_for(session, "Subtree: 251 accounts")
+        keys(session, "V")
+        wait_for(session, "Subtree: 5 accounts")  # Volvo Group's panel
+        keys(session, "Enter")
+        wait_for(session, "Volvo Cars Sverige AB  4")
+        keys(session, "j")
+        wait_for(session, "43,000 staff")
+        keys(session, "c", "End", "Enter")
+        screen = wait_for(session, "Anna Lind · CFO · Volvo Cars Sverige AB")
+        assert "[4 of 4]" in screen and "reports to" in screen
+        keys(session, "[")
+        wait_for(session, "Maja Holm · Assistant")
+        keys(session, "Escape")
+        wait_for(session, "Subtree: 3 accounts")
+        keys(session, "C-q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
