@@ -15,7 +15,8 @@ from importlib.metadata import version as dist_version
 
 from db.errors import SwitchboardError
 
-SCREENS = ("accounts", "contacts")
+# The modes of tui.app.MODE_FACTORIES that `--screen` may name (kept here: no textual import).
+SCREENS = ("accounts",)
 
 
 def app_version() -> str:
