@@ -1,0 +1,159 @@
+"""People: list them (keyset paged) and manage them through the admin API.
+
+Every write goes through a SECURITY DEFINER function in `<schema>_admin_api` that only admins
+may execute, so the database refuses it for anyone else whatever the client does. Passwords
+are hashed to SCRAM verifiers here, on the client: no plaintext reaches the server or its logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+import psycopg2
+from psycopg2.extensions import encrypt_password
+
+from db.connection import database, settings
+from db.errors import ValidationError
+from db.services._pgerrors import translate
+
+ROLES = ("agent", "rep", "manager", "admin")
+MIN_PASSWORD = 8
+PAGE = 100
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    team_id: int | None
+    team: str | None
+    active: bool
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    next_after: str | None  # username to pass as `after` for the next page, None at the end
+
+
+def _api() -> str:
+    return f'"{settings().schema}_admin_api"'
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except (psycopg2.Error, peewee.DatabaseError) as exc:
+        raise translate(exc) from exc
+
+
+def list_users(after: str | None = None, limit: int = PAGE, query: str = "") -> UserPage:
+    """People ordered by user name, `limit` at a time after user name `after`."""
+    sql = (
+        "SELECT u.id, u.username, u.display_name, u.email, u.role, u.team_id, t.name, u.active, "
+        "u.last_login_at FROM app_user u LEFT JOIN team t ON t.id = u.team_id "
+        "WHERE u.username > %s AND (%s = '' OR u.username ILIKE %s OR u.display_name ILIKE %s) "
+        "ORDER BY u.username LIMIT %s"
+    )
+    pattern = f"%{query}%"
+    rows = database.execute_sql(sql, (after or "", query, pattern, pattern, limit + 1)).fetchall()
+    users = [User(*row) for row in rows[:limit]]
+    return UserPage(users, users[-1].username if len(rows) > limit else None)
+
+
+def get_user(username: str) -> User:
+    from db.errors import NotFound
+
+    rows = database.execute_sql(
+        "SELECT u.id, u.username, u.display_name, u.email, u.role, u.team_id, t.name, u.active, "
+        "u.last_login_at FROM app_user u LEFT JOIN team t ON t.id = u.team_id "
+        "WHERE u.username = %s",
+        (username,),
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no such person: {username}")
+    return User(*rows[0])
+
+
+def check_password(password: str | None) -> str:
+    if not password or len(password) < MIN_PASSWORD:
+        raise ValidationError("password", f"use at least {MIN_PASSWORD} characters")
+    return password
+
+
+def verifier(username: str, password: str) -> str:
+    """The SCRAM-SHA-256 verifier of `password`, computed on this machine."""
+    conn = database.connection()
+    return encrypt_password(check_password(password), username, conn, "scram-sha-256")
+
+
+def create_user(
+    username: str,
+    display_name: str,
+    role: str = "rep",
+    team_id: int | None = None,
+    email: str | None = None,
+    password: str | None = None,
+) -> int:
+    """Create the login role and the app_user row; returns the new person's id."""
+    username = (username or "").strip()
+    if role not in ROLES:
+        raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
+    secret = verifier(username, password) if password is not None else None
+    with _translated(), database.atomic():
+        cursor = database.execute_sql(
+            f"SELECT {_api()}.create_user(%s, %s, %s, %s, %s, %s)",
+            (username, (display_name or "").strip(), role, team_id, email or None, secret),
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _call(function: str, *args: object) -> None:
+    marks = ", ".join(["%s"] * len(args))
+    with _translated(), database.atomic():
+        database.execute_sql(f"SELECT {_api()}.{function}({marks})", args)
+
+
+def update_user(username: str, display_name: str, email: str | None) -> None:
+    _call("update_user", username, (display_name or "").strip(), email or None)
+
+
+def disable_user(username: str) -> None:
+    """NOLOGIN, inactive, and their open sessions ended."""
+    _call("disable_user", username)
+
+
+def enable_user(username: str) -> None:
+    _call("enable_user", username)
+
+
+def set_password(username: str, password: str) -> None:
+    _call("set_password", username, verifier(username, password))
+
+
+def set_role(username: str, role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
+    _call("set_role", username, role)
+
+
+def set_team(username: str, team_id: int | None) -> None:
+    _call("set_team", username, team_id)
+
+
+def team_id_by_name(name: str) -> int:
+    rows = database.execute_sql(
+        "SELECT id FROM team WHERE lower(name) = lower(%s) AND deleted_at IS NULL", (name,)
+    ).fetchall()
+    if not rows:
+        raise ValidationError("team", f"no team called {name!r}")
+    return int(rows[0][0])
