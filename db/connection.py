@@ -103,7 +103,8 @@ def configure(dsn: str, schema: str) -> Settings:
     finally:
         conn.close()
     migrate.check_compatible(version)
-    if not database.is_closed():
+    if not database.deferred:
+        # Pooled connections belong to the previous login: never hand them to the next one.
         database.close_all()
     params = connect_kwargs(dsn, schema)
     dbname = params.pop("dbname", None)
