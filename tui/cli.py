@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.set_defaults(func=cmd_server)
     dbp.set_defaults(func=cmd_db)
     demo.set_defaults(func=cmd_demo)
+    from tui.cli_user import add_user_parser
+
+    add_user_parser(sub, _add_target)
     return parser
 
 

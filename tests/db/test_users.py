@@ -173,3 +173,30 @@ def test_rights_follow_the_group_role(admin_dsn, pg, db_name):
     assert ag.can("create", "activity") and ag.can("edit", "contact")
     assert not ag.can("read", "opportunity") and not ag.can("edit", "account")
     assert "agent" in ag.reason("edit", "account")
+
+
+def test_cli_user_add_list_passwd_and_disable(admin_dsn, pg, db_name, monkeypatch, capsys):
+    import io
+
+    from tui.cli import main
+
+    name = uniq("cli")
+    monkeypatch.setattr("sys.stdin", io.StringIO("first password\n"))
+    base = ["--dsn", admin_dsn]
+    assert main(["user", "add", name, "--name", "Cli Person", "--role", "agent",
+                 "--password-stdin", *base]) == 0  # fmt: skip
+    psycopg2.connect(pg.tcp_dsn(db_name, name, "first password")).close()
+    assert main(["user", "list", "--query", "cli", *base]) == 0
+    out = capsys.readouterr().out
+    assert name in out and "Cli Person" in out and "agent" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
+    assert main(["user", "passwd", name, "--password-stdin", *base]) == 0
+    psycopg2.connect(pg.tcp_dsn(db_name, name, "second password")).close()
+    assert main(["user", "set-role", name, "rep", *base]) == 0
+    assert main(["user", "disable", name, *base]) == 0
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(pg.tcp_dsn(db_name, name, "second password"))
+    assert main(["user", "set-role", name, "boss", *base]) == 2
+    assert main(["user", "set-team", name, "Nowhere", *base]) == 1
+    err = capsys.readouterr().err
+    assert "team: no team called 'Nowhere'" in err
