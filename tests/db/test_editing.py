@@ -175,11 +175,13 @@ def test_relationship_create_edit_delete_from_either_side(data, admin_dsn):
 
 def test_as_a_rep_under_rls(data, installer_dsn, pg, db_name):
     add_login(installer_dsn, "sb_rep_edit", role="rep")
+    database.close_all()  # the pool would hand back the admin's connections
     configure(pg.dsn(db_name, user="sb_rep_edit"), "switchboard")
     with database.connection_context():
         mine = account_edit.create({"name": "Rep Account"})
-        cid = contact_edit.create({"first_name": "Rita", "last_name": "Rep"},
-                                  [("mobile", "+46 70 999 99 99")], [], account_id=mine)  # fmt: skip
+        cid = contact_edit.create(
+            {"first_name": "Rita", "last_name": "Rep"}, [("mobile", "+46 70 999 99 99")], [], mine
+        )
         values = contact_edit.load(cid)
         contact_edit.update(cid, values, form_of(values) | {"city": "Lund"},
                             [("mobile", "+46 70 999 99 98")], [])  # fmt: skip
