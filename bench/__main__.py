@@ -1,0 +1,82 @@
+"""`python -m bench [--scale F] [--only B4,B9] [--json PATH] [--dsn SUPERUSER_DSN]`.
+
+Loads (or reuses) the dataset at --scale, runs the selected benchmarks as a rep of the demo
+data, prints one row per figure (figure, floor, ratio, target, PASS/MISS) and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psycopg2
+
+from bench import b4_account_tree, b9_cold_start
+from bench.common import Row, table
+from bench.dataset import Dataset, prepare
+from db import demo
+
+BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
+    "B4": ("account_tree", b4_account_tree.run, 50),
+    "B9": ("cold_start", b9_cold_start.run, 10),
+}
+
+
+def machine(ds: Dataset) -> dict:
+    conn = psycopg2.connect(ds.installer_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version")
+            server_version = cur.fetchone()[0]
+    finally:
+        conn.close()
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "postgresql": server_version,
+            "platform": platform.platform()}  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    parser.add_argument("--only", help="comma-separated ids, e.g. B4,B9 (default: all)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--dsn", help="superuser DSN of a server to use instead of the bench's")
+    parser.add_argument("--reps", type=int, help="repetitions (default: 50 lookups, 10 starts)")
+    args = parser.parse_args(argv)
+    selected = [s.strip().upper() for s in (args.only or ",".join(BENCHMARKS)).split(",") if s]
+    unknown = [s for s in selected if s not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    ds = prepare(args.scale, args.seed, args.dsn, progress=lambda m: print(m, file=sys.stderr))
+    rows: list[Row] = []
+    for key in selected:
+        name, run, reps = BENCHMARKS[key]
+        print(f"running {key} {name} ...", file=sys.stderr)
+        rows.extend(run(ds, args.reps or reps))
+    print(table(rows))
+    if args.json:
+        report = {
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "scale": args.scale,
+            "seed": args.seed, "user": ds.rep, "load_seconds": ds.load_seconds,
+            "machine": machine(ds), "rows": [r.as_json() for r in rows],
+        }  # fmt: skip
+        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0 if all(r.passed is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
