@@ -141,7 +141,6 @@ class AccountTreeScreen(BaseScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#account-panel").can_focus = False
         self.tree.focus()
         self.load_page(None, None, None, "")
 
@@ -251,7 +250,7 @@ class AccountTreeScreen(BaseScreen):
             return
         p = message.panel
         f = p.facts
-        self.query_one("#account-panel").border_title = clean(f.name, limit=60, single_line=True)
+        self.query_one("#account-panel").border_title = safe(f.name, limit=60, single_line=True)
         crumbs = " › ".join(clean(c.name, limit=30, single_line=True) for c in p.crumbs)
         self.query_one("#panel-title", Static).update(safe_markup("[b]$path[/b]", path=crumbs))
         self.query_one("#panel-facts", Static).update(lines(self._facts(p)))
