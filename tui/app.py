@@ -15,8 +15,11 @@ from textual.worker import Worker, WorkerState
 from db.connection import database
 from db.errors import DatabaseUnavailable, SwitchboardError
 from db.services import session
+from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.messages import ConnectionChanged, SessionLoaded
+from tui.rights import RightsLoaded
+from tui.screens.login import LoginRequest
 from tui.text import clean
 from tui.theme import SWITCHBOARD, theme_name
 
@@ -27,9 +30,16 @@ def _account_tree() -> Screen:
     return AccountTreeScreen()
 
 
+def _admin() -> Screen:
+    from tui.screens.admin import AdminScreen
+
+    return AdminScreen()
+
+
 # Mode name -> factory. Screens are imported lazily so start-up imports only the first one.
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
+    "admin": _admin,
 }
 
 
@@ -41,6 +51,8 @@ class SwitchboardApp(App[None]):
     BINDINGS = [
         Binding("1", "switch_mode('accounts')", "Accounts", tooltip="The account tree",
                 id="go-accounts", show=False),
+        Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
+                id="go-admin", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave Switchboard", id="quit", priority=True),
     ]  # fmt: skip
@@ -48,17 +60,29 @@ class SwitchboardApp(App[None]):
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
 
-    def __init__(self, start_screen: str = "accounts") -> None:
+    def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         super().__init__()
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
+        self.login = login  # set when the connection needs a user name and password
+        self.rights: Rights = NOBODY
         self.register_theme(SWITCHBOARD)
         self.theme = theme_name()
 
     def on_mount(self) -> None:
-        self.switch_mode(self.start_screen)
-        self.load_session()
+        if self.login is not None:
+            from tui.screens.login import LoginScreen
+
+            self.push_screen(LoginScreen(self.login), callback=lambda _: self.start())
+        else:
+            self.start()
         if os.environ.get("SWITCHBOARD_EXIT_ON_READY") == "1":  # bench B9: cold start
             self.set_interval(0.005, self._exit_when_ready)
+
+    def start(self) -> None:
+        """Open the first screen and load who is connected (after the login, if any)."""
+        self.switch_mode(self.start_screen)
+        self.load_session()
+
 
     def _exit_when_ready(self) -> None:
         """Exit once the session and the first screen's data have arrived and been painted."""
@@ -71,7 +95,19 @@ class SwitchboardApp(App[None]):
     def load_session(self) -> None:
         with database.connection_context():
             me = session.whoami()
+            rights = load_rights()
+        self.post_message(RightsLoaded(rights))
         self.post_message(SessionLoaded(me))
+
+    def on_rights_loaded(self, message: RightsLoaded) -> None:
+        self.rights = message.rights
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only admins see the admin screen or its key.
+        if action == "switch_mode" and parameters == ("admin",):
+            return self.rights.is_admin
+        return True
 
     def on_session_loaded(self, message: SessionLoaded) -> None:
         self.me = message.me
@@ -108,6 +144,8 @@ class SwitchboardApp(App[None]):
             if "screenshot" not in command.title.lower():
                 yield command
         for mode in MODE_FACTORIES:
+            if mode == "admin" and not self.rights.is_admin:
+                continue
             yield SystemCommand(
                 f"Go to {mode}", f"Open the {mode} screen", lambda m=mode: self.switch_mode(m)
             )

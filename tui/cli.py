@@ -175,10 +175,17 @@ def cmd_open(args: argparse.Namespace) -> int:
     else:
         assert target.dsn is not None
         dsn = target.dsn
-    configure(dsn, target.schema)
+    from db.errors import AuthenticationFailed
+    from tui.screens.login import LoginRequest
+
+    login = None
+    try:
+        configure(dsn, target.schema)
+    except AuthenticationFailed as exc:  # a password is needed or wrong: ask for it
+        login = LoginRequest(dsn, target.schema, str(exc))
     from tui.app import SwitchboardApp
 
-    SwitchboardApp(start_screen=args.screen or "accounts").run()
+    SwitchboardApp(start_screen=args.screen or "accounts", login=login).run()
     return 0
 
 

@@ -1,0 +1,450 @@
+"""Admin (key 0, admins only): users, teams, sharing defaults and shares, the audit log.
+
+Every change goes through db/services (the admin API or admin-only grants), asks for
+confirmation, reports errors by field and is audited by the database's triggers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, DataTable, Static
+
+from db.connection import database
+from db.services import history, sharing, users
+from tui.rights import refused
+from tui.screens.admin_form import AdminForm, Field
+from tui.screens.base import BaseScreen
+from tui.screens.history import entry_rows
+from tui.text import safe, safe_markup
+
+ROLE_OPTIONS = [(r, r) for r in users.ROLES]
+ACCESS_OPTIONS = [(a.replace("_", " "), a) for a in sharing.ACCESS]
+SECTIONS = {"users": "Users", "teams": "Teams", "sharing": "Sharing", "audit": "Audit"}
+
+
+class Loaded(Message):
+    def __init__(self, section: str, data: Any, append: bool = False) -> None:
+        super().__init__()
+        self.section, self.data, self.append = section, data, append
+
+
+class AdminScreen(BaseScreen):
+    DEFAULT_CSS = """
+    AdminScreen #admin-title { height: 1; padding: 0 1; text-style: bold; }
+    AdminScreen ContentSwitcher { height: 1fr; }
+    AdminScreen DataTable { height: 1fr; }
+    AdminScreen .admin-note { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("u", "section('users')", "Users", tooltip="People and logins", id="admin-users"),
+        Binding("t", "section('teams')", "Teams", tooltip="Teams and managers", id="admin-teams"),
+        Binding("s", "section('sharing')", "Sharing", tooltip="Defaults and shares",
+                id="admin-sharing"),
+        Binding("a", "section('audit')", "Audit", tooltip="Who changed what", id="admin-audit"),
+        Binding("n", "new", "New", tooltip="New user or team", id="admin-new"),
+        Binding("e", "edit", "Edit", tooltip="Edit the selected row", id="admin-edit"),
+        Binding("p", "password", "Password", tooltip="Reset the password", id="admin-password"),
+        Binding("d", "toggle_active", "Disable/enable", tooltip="Disable or re-enable the login",
+                id="admin-disable"),
+        Binding("r", "role", "Role", tooltip="Change role", id="admin-role"),
+        Binding("g", "team", "Team", tooltip="Change team", id="admin-team"),
+        Binding("f", "filter", "Filter", tooltip="Filter the audit log / pick an account",
+                id="admin-filter"),
+        Binding("plus", "share", "Share", tooltip="Share an account", id="admin-share"),
+        Binding("m", "more", "More", tooltip="Load the next page", id="admin-more"),
+    ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = "users"
+        self.user_rows: list[users.User] = []
+        self.users_after: str | None = None
+        self.teams: list[sharing.Team] = []
+        self.defaults: dict[str, str] = {}
+        self.share_account: int | None = None
+        self.shares: list[sharing.Share] = []
+        self.audit_filter: dict[str, Any] = {}
+        self.audit_before: history.Cursor | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Admin › Users", id="admin-title")
+        with ContentSwitcher(initial="users"):
+            with Vertical(id="users"):
+                yield DataTable(id="users-table", cursor_type="row")
+                yield Static("", classes="admin-note", id="users-note")
+            with Vertical(id="teams"):
+                yield DataTable(id="teams-table", cursor_type="row")
+            with Vertical(id="sharing"):
+                yield DataTable(id="defaults-table", cursor_type="row")
+                yield Static("", classes="admin-note", id="shares-note")
+                yield DataTable(id="shares-table", cursor_type="row")
+            with Vertical(id="audit"):
+                yield Static("", classes="admin-note", id="audit-note")
+                yield DataTable(id="audit-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        users_table = self.query_one("#users-table", DataTable)
+        users_table.add_columns("user", "name", "role", "team", "state")
+        self.query_one("#teams-table", DataTable).add_columns("team", "manager", "sharing")
+        self.query_one("#defaults-table", DataTable).add_columns("object", "default access")
+        self.query_one("#shares-table", DataTable).add_columns("shared with", "access")
+        audit = self.query_one("#audit-table", DataTable)
+        audit.add_columns("when", "who", "record", "what", "values")
+        if refused(self.app, "admin", ""):
+            return
+        self.load("users")
+
+    # -- availability ----------------------------------------------------------------------
+    ACTIONS_BY_SECTION = {
+        "new": {"users", "teams"}, "edit": {"users", "teams", "sharing"},
+        "password": {"users"}, "toggle_active": {"users"}, "role": {"users"}, "team": {"users"},
+        "filter": {"audit", "sharing"}, "share": {"sharing"}, "more": {"users", "audit"},
+    }  # fmt: skip
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        sections = self.ACTIONS_BY_SECTION.get(action)
+        if sections is None:
+            return True
+        if self.section not in sections:
+            return False
+        if action == "share" and self.share_account is None:
+            return None
+        return True
+
+    def action_section(self, section: str) -> None:
+        self.section = section
+        self.query_one(ContentSwitcher).current = section
+        self.query_one("#admin-title", Static).update(f"Admin › {SECTIONS[section]}")
+        self.refresh_bindings()
+        self.load(section)
+        table_id = {"users": "#users-table", "teams": "#teams-table",
+                    "sharing": "#defaults-table", "audit": "#audit-table"}[section]  # fmt: skip
+        self.query_one(table_id, DataTable).focus()
+
+    # -- loading ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin-load")
+    def load(self, section: str, more: bool = False) -> None:
+        with database.connection_context():
+            if section == "users":
+                data: Any = users.list_users(after=self.users_after if more else None)
+            elif section == "teams":
+                data = sharing.list_teams()
+            elif section == "sharing":
+                shares = sharing.list_shares(self.share_account) if self.share_account else []
+                data = (sharing.sharing_defaults(), shares)
+            else:
+                data = history.audit(before=self.audit_before if more else None,
+                                     **self.audit_filter)  # fmt: skip
+        self.post_message(Loaded(section, data, more))
+
+    def on_loaded(self, message: Loaded) -> None:
+        getattr(self, f"_show_{message.section}")(message.data, message.append)
+        self.refresh_bindings()
+
+    def _show_users(self, page: users.UserPage, append: bool) -> None:
+        table = self.query_one("#users-table", DataTable)
+        if not append:
+            table.clear()
+            self.user_rows = []
+        for u in page.users:
+            table.add_row(safe(u.username), safe(u.display_name, limit=30, single_line=True),
+                          safe(u.role), safe(u.team or "—", single_line=True),
+                          safe("active" if u.active else "disabled"))  # fmt: skip
+        self.user_rows += page.users
+        self.users_after = page.next_after
+        more = " · m: more" if page.next_after else ""
+        self.query_one("#users-note", Static).update(
+            f"{len(self.user_rows)} shown{more} · n new e edit p password d disable r role g team"
+        )
+
+    def _show_teams(self, teams: list[sharing.Team], append: bool) -> None:
+        table = self.query_one("#teams-table", DataTable)
+        table.clear()
+        self.teams = teams
+        for t in teams:
+            table.add_row(safe("  " * t.depth + t.name, single_line=True),
+                          safe(t.manager or "—", single_line=True),
+                          safe(t.sharing or "organisation default"))  # fmt: skip
+
+    def _show_sharing(self, data: tuple[dict[str, str], list[sharing.Share]], append: bool) -> None:
+        self.defaults, self.shares = data
+        table = self.query_one("#defaults-table", DataTable)
+        table.clear()
+        for obj in sharing.OBJECT_TYPES:
+            table.add_row(safe(obj), safe(self.defaults.get(obj, "").replace("_", " ")))
+        note = (f"shares of account #{self.share_account} · + share" if self.share_account
+                else "f: pick an account to see and add its shares")  # fmt: skip
+        self.query_one("#shares-note", Static).update(note)
+        shares = self.query_one("#shares-table", DataTable)
+        shares.clear()
+        for s in self.shares:
+            shares.add_row(safe(s.who, single_line=True), safe(s.access))
+
+    def _show_audit(self, page: history.Page, append: bool) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        if not append:
+            table.clear()
+        for entry in page.entries:
+            for row in entry_rows(entry, with_record=True):
+                table.add_row(*row)
+        self.audit_before = page.next_before
+        f = self.audit_filter
+        desc = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "everything"
+        self.query_one("#audit-note", Static).update(
+            safe_markup("filter: $desc · f filter · m more", desc=desc)
+        )
+
+    def action_more(self) -> None:
+        if self.section == "users" and self.users_after:
+            self.load("users", more=True)
+        elif self.section == "audit" and self.audit_before:
+            self.load("audit", more=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _selected_user(self) -> users.User | None:
+        table = self.query_one("#users-table", DataTable)
+        if not self.user_rows or table.cursor_row < 0:
+            self.app.notify("select a person first", severity="warning")
+            return None
+        return self.user_rows[min(table.cursor_row, len(self.user_rows) - 1)]
+
+    def _team_options(self) -> list[tuple[str, str]]:
+        return [("  " * t.depth + t.name, str(t.id)) for t in self.teams]
+
+    def _open(self, form: AdminForm, reload: str) -> None:
+        def done(result: Any) -> None:
+            if result is not None:
+                self.app.notify("saved", markup=False)
+                self.load(reload)
+
+        self.app.push_screen(form, done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin-teams-for-form")
+    def _load_teams_then(self, then: str) -> None:
+        with database.connection_context():
+            teams = sharing.list_teams()
+        self.post_message(Loaded("teams_form", (teams, then)))
+
+    def _show_teams_form(self, data: tuple[list[sharing.Team], str], append: bool) -> None:
+        self.teams, then = data
+        getattr(self, f"_form_{then}")()
+
+    # -- users -----------------------------------------------------------------------------
+    def action_new(self) -> None:
+        if refused(self.app, "admin", ""):
+            return
+        self._load_teams_then("new_user" if self.section == "users" else "new_team")
+
+    def _form_new_user(self) -> None:
+        def save(v: dict) -> int:
+            if (v["password"] or "") != (v["again"] or ""):
+                from db.errors import ValidationError
+
+                raise ValidationError("again", "the two passwords differ")
+            return users.create_user(v["username"] or "", v["display_name"] or "",
+                                     v["role"] or "rep", int(v["team"]) if v["team"] else None,
+                                     v["email"] or None, v["password"] or None)  # fmt: skip
+
+        self._open(AdminForm("New user", [
+            Field("username", "User name (their database login)"),
+            Field("display_name", "Name"),
+            Field("role", "Role", "rep", options=ROLE_OPTIONS),
+            Field("team", "Team", options=self._team_options()),
+            Field("email", "Email"),
+            Field("password", "Password (empty: peer or certificate login)", password=True),
+            Field("again", "Password again", password=True),
+        ], save, confirm="Create this user?"), "users")  # fmt: skip
+
+    def action_edit(self) -> None:
+        if self.section == "users":
+            u = self._selected_user()
+            if u is None:
+                return
+            self._open(AdminForm(f"Edit {u.username}", [
+                Field("display_name", "Name", u.display_name),
+                Field("email", "Email", u.email or ""),
+            ], lambda v: users.update_user(u.username, v["display_name"] or "", v["email"]),
+                confirm=f"Save changes to {u.username}?"), "users")  # fmt: skip
+        elif self.section == "teams":
+            self._load_teams_then("edit_team")
+        elif self.section == "sharing":
+            self._form_default()
+
+    def action_password(self) -> None:
+        u = self._selected_user()
+        if u is None:
+            return
+
+        def save(v: dict) -> None:
+            if (v["password"] or "") != (v["again"] or ""):
+                from db.errors import ValidationError
+
+                raise ValidationError("again", "the two passwords differ")
+            users.set_password(u.username, v["password"] or "")
+
+        self._open(AdminForm(f"New password for {u.username}", [
+            Field("password", "Password", password=True),
+            Field("again", "Password again", password=True),
+        ], save, confirm=f"Reset the password of {u.username}?"), "users")  # fmt: skip
+
+    def action_toggle_active(self) -> None:
+        u = self._selected_user()
+        if u is None:
+            return
+        from tui.screens.confirm import ConfirmModal
+
+        verb = "Disable" if u.active else "Re-enable"
+        question = safe_markup(f"{verb} [b]$name[/b]? " + (
+            "Their open sessions end now." if u.active else ""), name=u.username)  # fmt: skip
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(users.disable_user if u.active else users.enable_user, u.username)
+
+        self.app.push_screen(ConfirmModal(question), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin-action")
+    def _run(self, fn, *args: Any) -> None:
+        with database.connection_context():
+            fn(*args)
+        self.post_message(Loaded("done", self.section))
+
+    def _show_done(self, section: str, append: bool) -> None:
+        self.app.notify("done", markup=False)
+        self.load(section)
+
+    def action_role(self) -> None:
+        u = self._selected_user()
+        if u is None:
+            return
+        self._open(AdminForm(f"Role of {u.username}", [
+            Field("role", "Role", u.role, options=ROLE_OPTIONS),
+        ], lambda v: users.set_role(u.username, v["role"] or ""),
+            confirm=f"Change the role of {u.username}?"), "users")  # fmt: skip
+
+    def action_team(self) -> None:
+        if self._selected_user() is not None:
+            self._load_teams_then("user_team")
+
+    def _form_user_team(self) -> None:
+        u = self._selected_user()
+        if u is None:
+            return
+        self._open(AdminForm(f"Team of {u.username}", [
+            Field("team", "Team", str(u.team_id or ""), options=self._team_options()),
+        ], lambda v: users.set_team(u.username, int(v["team"]) if v["team"] else None),
+            confirm=f"Move {u.username}?"), "users")  # fmt: skip
+
+    # -- teams -----------------------------------------------------------------------------
+    def _team_form(self, team: sharing.Team | None) -> None:
+        people = [(f"{u.display_name} ({u.username})", str(u.id)) for u in self.user_rows]
+
+        def save(v: dict) -> int:
+            manager = v["manager"] or None
+            return sharing.save_team(v["name"] or "", int(v["parent"]) if v["parent"] else None,
+                                     int(manager) if manager else None, v["sharing"] or None,
+                                     team.id if team else None)  # fmt: skip
+
+        self._open(AdminForm("New team" if team is None else f"Edit team {team.name}", [
+            Field("name", "Name", team.name if team else ""),
+            Field("parent", "Part of", str(team.parent_id or "") if team else "",
+                  options=self._team_options()),
+            Field("manager", "Manager", str(team.manager_id or "") if team else "", options=people),
+            Field("sharing", "Sharing override (empty: organisation default)",
+                  (team.sharing or "") if team else "", options=ACCESS_OPTIONS),
+        ], save, confirm="Save this team?"), "teams")  # fmt: skip
+
+    def _form_new_team(self) -> None:
+        self._team_form(None)
+
+    def _form_edit_team(self) -> None:
+        table = self.query_one("#teams-table", DataTable)
+        if not self.teams:
+            self.app.notify("no team yet: n creates one", severity="warning")
+            return
+        self._team_form(self.teams[min(max(table.cursor_row, 0), len(self.teams) - 1)])
+
+    # -- sharing ---------------------------------------------------------------------------
+    def _form_default(self) -> None:
+        table = self.query_one("#defaults-table", DataTable)
+        obj = sharing.OBJECT_TYPES[min(max(table.cursor_row, 0), len(sharing.OBJECT_TYPES) - 1)]
+        self._open(AdminForm(f"Default access to {obj} records", [
+            Field("access", "Access", self.defaults.get(obj, ""), options=ACCESS_OPTIONS),
+        ], lambda v: sharing.set_sharing_default(obj, v["access"] or ""),
+            confirm=f"Change who sees {obj} records?"), "sharing")  # fmt: skip
+
+    def action_filter(self) -> None:
+        if self.section == "sharing":
+            def pick(v: dict) -> int:
+                from db.errors import ValidationError
+
+                try:
+                    return int(v["account"] or "")
+                except ValueError:
+                    raise ValidationError("account", "give the account's number") from None
+
+            def done(result: Any) -> None:
+                if isinstance(result, int):
+                    self.share_account = result
+                    self.load("sharing")
+
+            self.app.push_screen(AdminForm("Shares of account", [
+                Field("account", "Account number", str(self.share_account or "")),
+            ], pick), done)  # fmt: skip
+            return
+
+        def parse(v: dict) -> dict:
+            from db.errors import ValidationError
+
+            out: dict[str, Any] = {"actor": v["actor"] or None, "table": v["table"] or None}
+            for key in ("since", "until"):
+                if v[key]:
+                    try:
+                        out[key] = datetime.fromisoformat(v[key])
+                    except ValueError:
+                        raise ValidationError(key, "use YYYY-MM-DD or YYYY-MM-DD HH:MM") from None
+            return out
+
+        def done(result: Any) -> None:
+            if isinstance(result, dict):
+                self.audit_filter = result
+                self.load("audit")
+
+        f = self.audit_filter
+        self.app.push_screen(AdminForm("Filter the audit log", [
+            Field("actor", "Person (login)", f.get("actor") or ""),
+            Field("table", "Table", f.get("table") or ""),
+            Field("since", "From (YYYY-MM-DD)", str(f.get("since") or "")),
+            Field("until", "Before (YYYY-MM-DD)", str(f.get("until") or "")),
+        ], parse), done)  # fmt: skip
+
+    def action_share(self) -> None:
+        account = self.share_account
+        if account is None:
+            return
+
+        def save(v: dict) -> int:
+            from db.errors import ValidationError
+
+            who = (v["with"] or "").strip()
+            if not who:
+                raise ValidationError("with", "give a user name or a team name")
+            if v["kind"] == "team":
+                return sharing.add_share(account, team_id=users.team_id_by_name(who),
+                                         access=v["access"] or "read")  # fmt: skip
+            return sharing.add_share(account, user_id=users.get_user(who).id,
+                                     access=v["access"] or "read")  # fmt: skip
+
+        self._open(AdminForm(f"Share account #{account}", [
+            Field("kind", "With a", "user", options=[("person", "user"), ("team", "team")]),
+            Field("with", "User name or team name", aliases=["team", "username"]),
+            Field("access", "Access", "read", options=[("read", "read"), ("write", "write")]),
+        ], save, confirm="Share this account?"), "sharing")  # fmt: skip

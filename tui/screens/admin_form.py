@@ -1,0 +1,141 @@
+"""A small form dialog for the admin screen: fields, a save that runs in a thread worker,
+and errors shown under the field they name (nothing is saved when one is refused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Select, Static
+
+from db.connection import database
+from db.errors import SwitchboardError, ValidationError
+from tui.text import safe
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    options: list[tuple[str, str]] | None = None  # (label, value) -> a Select
+    password: bool = False
+    aliases: list[str] = field(default_factory=list)  # error field names shown here
+
+
+class AdminForm(ModalScreen[Any]):
+    """`save(values) -> result` runs in a worker; the dialog closes with the result."""
+
+    DEFAULT_CSS = """
+    AdminForm { align: center middle; }
+    AdminForm > Vertical {
+        width: 70; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    AdminForm VerticalScroll { height: auto; max-height: 18; }
+    AdminForm .form-title { text-style: bold; }
+    AdminForm .field-error { color: $text-error; height: auto; }
+    AdminForm #form-error { color: $text-error; height: auto; }
+    AdminForm Input, AdminForm Select { margin: 0; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", tooltip="Save (after confirming)", id="form-save"),
+        Binding("escape", "cancel", "Cancel", tooltip="Close without saving", id="form-cancel"),
+    ]
+
+    class Failed(Message):
+        def __init__(self, error: SwitchboardError) -> None:
+            super().__init__()
+            self.error = error
+
+    class Saved(Message):
+        def __init__(self, result: Any) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, title: str, fields: list[Field], save: Callable[[dict], Any],
+                 confirm: str | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.save = save
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(safe(self.title_text), classes="form-title")
+            with VerticalScroll():
+                for f in self.fields:
+                    yield Label(f.label)
+                    if f.options is not None:
+                        yield Select(f.options, value=f.value if f.value else Select.NULL,
+                                     id=f"field-{f.name}", allow_blank=True)  # fmt: skip
+                    else:
+                        yield Input(value=f.value, password=f.password, id=f"field-{f.name}")
+                    yield Static("", classes="field-error", id=f"error-{f.name}")
+            yield Static("", id="form-error")
+            yield Static("enter/ctrl+s save · esc cancel", classes="muted")
+
+    def values(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.name}")
+            if isinstance(widget, Select):
+                out[f.name] = None if widget.value in (Select.NULL, None) else str(widget.value)
+            else:
+                out[f.name] = widget.value  # type: ignore[attr-defined]
+        return out
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        values = self.values()
+        for f in self.fields:
+            self.query_one(f"#error-{f.name}", Static).update("")
+        self.query_one("#form-error", Static).update("")
+        if self.confirm:
+            from tui.screens.confirm import ConfirmModal
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.run_save(values)
+
+            self.app.push_screen(ConfirmModal(self.confirm), answered)
+        else:
+            self.run_save(values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="admin-form")
+    def run_save(self, values: dict) -> None:
+        try:
+            with database.connection_context():
+                result = self.save(values)
+        except SwitchboardError as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.post_message(self.Saved(result))
+
+    def on_admin_form_failed(self, message: Failed) -> None:
+        error = message.error
+        if isinstance(error, ValidationError):
+            for f in self.fields:
+                if error.field == f.name or error.field in f.aliases:
+                    self.query_one(f"#error-{f.name}", Static).update(
+                        safe(f"{f.label}: {error.message}", single_line=True)
+                    )
+                    return
+        self.query_one("#form-error", Static).update(safe(str(error), single_line=True))
+
+    def on_admin_form_saved(self, message: Saved) -> None:
+        self.dismiss(message.result if message.result is not None else True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
