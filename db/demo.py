@@ -38,7 +38,7 @@ DEFAULT_SEED = 1984
 Progress = Callable[[str], object]
 
 # Tables whose secondary indexes are rebuilt after the load (superuser only).
-_BULK_TABLES = ("contact", "contact_phone", "contact_email", "contact_relationship",
+_BULK_TABLES = ("account", "contact", "contact_phone", "contact_email", "contact_relationship",
                 "activity", "opportunity", "support_case", "campaign_member")  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from tests.conftest import TestServer as PgServer
 
 def test_bench_runs_b4_and_b9_and_writes_json(pg: PgServer, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    code = main(["--scale", "0.002", "--dsn", pg.dsn(), "--reps", "3", "--json", str(out)])
+    code = main(["--scale", "0.002", "--dsn", pg.dsn(), "--reps", "2", "--json", str(out)])
     report = json.loads(out.read_text())
     ids = {row["id"] for row in report["rows"]}
     assert {"B4.expand", "B4.reveal", "B4.rollup", "B4.visible_only", "B9.cold_start",
