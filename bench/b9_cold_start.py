@@ -18,6 +18,7 @@ import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
 import psycopg2
 
@@ -79,6 +80,7 @@ def _series(argv: list[str], env: dict[str, str], reps: int) -> tuple[list[float
 def run(ds: Dataset, reps: int = 10) -> list[Row]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)  # for -m bench.bare_app
     py = sys.executable
     app_env = {**env, "SWITCHBOARD_EXIT_ON_READY": "1"}
     app_argv = [py, "-m", "tui.cli", "--dsn", ds.user_dsn, "--schema", ds.schema]

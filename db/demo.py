@@ -95,6 +95,11 @@ _TITLES = [("Chief Executive Officer", "Management", "decision_maker"),
            ("Controller", "Finance", "influencer"), ("Legal Counsel", "Legal", "influencer"),
            ("HR Business Partner", "HR", "other"), ("Project Manager", "Operations", "user"),
            ("Technical Architect", "IT", "technical")]  # fmt: skip
+_PUBLIC = [["{} kommun", "{} stadsbibliotek", "Räddningstjänsten {}", "Vårdcentralen {}"],
+           ["Stadtverwaltung {}", "Stadtwerke {}", "Stadtbibliothek {}", "Finanzamt {}"],
+           ["{} City Council", "{} Public Library", "{} Fire Service", "{} Health Centre"],
+           ["{} City Hall", "{} Public Library", "{} Fire Department", "{} Water Authority"],
+           ["{}役所", "{}図書館", "{}消防署", "{}保健所"]]  # fmt: skip
 _TRANSLIT = str.maketrans({"ß": "ss", "ø": "o", "æ": "ae", "Ø": "o", "Æ": "ae", "ł": "l"})
 
 
@@ -284,6 +289,8 @@ def plan_accounts(scale: float, pools: Pools, rng: random.Random) -> list[Acc]:
     chains 6 levels deep, many small groups and standalone companies, schools, households."""
     n_total = max(40, round(100_000 * scale))
     accs: list[Acc] = []
+    used: set[str] = set()
+    schools: dict[str, int] = {}
 
     def add(parent: int | None, kind: str, loc: int, base: str | None = None) -> int:
         up = accs[parent - 1] if parent else None
@@ -292,6 +299,10 @@ def plan_accounts(scale: float, pools: Pools, rng: random.Random) -> list[Acc]:
         city = rng.choice(pools.place[loc])[2]
         if up is None:
             acc.name = acc.base + (" Holding" if kind == "holding" else "")
+            if acc.name in used:  # a second firm of that name: real ones add their town
+                acc.base = f"{acc.base} {city}"
+                acc.name = acc.base + (" Holding" if kind == "holding" else "")
+            used.add(acc.name)
         elif kind == "subsidiary":
             acc.name = f"{acc.base} {city}"
         else:
@@ -341,11 +352,13 @@ def plan_accounts(scale: float, pools: Pools, rng: random.Random) -> list[Acc]:
         name = {
             "school": {SE: f"{place[2]} skola", DE: f"Gymnasium {place[2]}",
                        JP: f"{place[2]}高等学校"}.get(loc, f"{place[2]} Academy"),
-            "public_body": {SE: f"{place[2]} kommun", DE: f"Stadtverwaltung {place[2]}",
-                            JP: f"{place[2]}役所"}.get(loc, f"{place[2]} City Council"),
+            "public_body": rng.choice(_PUBLIC[loc]).format(place[2]),
             "household": {SE: f"Familjen {last}", DE: f"Familie {last}",
                           JP: f"{last}家"}.get(loc, f"The {last} family"),
         }[kind]  # fmt: skip
+        if kind == "school":  # schools of one town are numbered
+            schools[name] = schools.get(name, 0) + 1
+            name = f"{name} {schools[name]}" if schools[name] > 1 else name
         add(None, kind, loc, name)
         accs[-1].name = name
     return accs
