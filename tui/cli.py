@@ -181,7 +181,11 @@ def cmd_open(args: argparse.Namespace) -> int:
     login = None
     try:
         configure(dsn, target.schema)
-    except AuthenticationFailed as exc:  # a password is needed or wrong: ask for it
+    except AuthenticationFailed as exc:
+        # A person at a terminal is asked for the password (needed or wrong); a script or a
+        # pipe gets the one-line error and exit code 1 instead of a screen it cannot answer.
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise
         login = LoginRequest(dsn, target.schema, str(exc))
     from tui.app import SwitchboardApp
 
