@@ -63,6 +63,9 @@ _BULK_TABLES = ("account", "contact", "contact_phone", "contact_email", "contact
                 "activity", "opportunity", "support_case", "campaign_member")  # fmt: skip
 
 
+NOT_EMPTY = "the database already holds data; demo data goes only into an empty database"
+
+
 class DatabaseNotEmpty(SwitchboardError):
     """Demo data goes only into an empty database."""
 
@@ -415,6 +418,13 @@ def load(
         raise ValidationError("scale", "must be greater than 0 and at most 10")
     seed = DEFAULT_SEED if seed is None else int(seed)
     started = time.perf_counter()
+    conn = psycopg2.connect(dsn)
+    try:  # refuse before touching anything, migrations included
+        with conn, conn.cursor() as cur:
+            if migrate.current_version(cur, schema) > 0 and holds_data(cur, schema):
+                raise DatabaseNotEmpty(NOT_EMPTY)
+    finally:
+        conn.close()
     migrate.migrate(dsn, schema)
     conn = psycopg2.connect(dsn)
     try:
@@ -423,9 +433,7 @@ def load(
             if migrate.current_version(cur, schema) == 0:
                 raise SchemaError("the database has no Switchboard schema")
             if holds_data(cur, schema):
-                raise DatabaseNotEmpty(
-                    "the database already holds data; demo data goes only into an empty database"
-                )
+                raise DatabaseNotEmpty(NOT_EMPTY)
             cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             superuser = bool(cur.fetchone()[0])
             cur.execute(

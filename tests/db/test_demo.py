@@ -62,14 +62,14 @@ def second_db(pg: PgServer, template_db: str):
 
 
 def test_same_seed_gives_the_same_data_and_another_seed_does_not(
-    pg: PgServer, installer_dsn: str, second_db: str
+    pg: PgServer, installer_dsn: str, second_db: str, template_db: str
 ) -> None:
     quiet = {"progress": lambda _: None, "today": date(2025, 1, 31)}
     demo.load(installer_dsn, SCHEMA, scale=0.002, seed=7, **quiet)
     demo.load(pg.dsn(second_db), SCHEMA, scale=0.002, seed=7, **quiet)
     first = fingerprint(installer_dsn)
     assert first == fingerprint(pg.dsn(second_db))
-    third = pg.clone("sb_template")
+    third = pg.clone(template_db)
     try:
         demo.load(pg.dsn(third), SCHEMA, scale=0.002, seed=8, **quiet)
         other = fingerprint(pg.dsn(third))
