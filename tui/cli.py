@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as dist_version
 
 from db.errors import SwitchboardError
 
@@ -20,6 +18,9 @@ SCREENS = ("accounts",)
 
 
 def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
     try:
         return dist_version("switchboard-crm")
     except PackageNotFoundError:
