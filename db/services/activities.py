@@ -619,3 +619,19 @@ def assignable_users(limit: int = 500) -> list[User]:
 def current_user_id() -> int | None:
     row = _one("SELECT current_app_user_id()", ())
     return row[0] if row else None
+
+
+def scope_name(scope: Scope) -> str:
+    """What a timeline is of, for its title: a contact's, account's or person's name."""
+    sql = {
+        "contact": "SELECT full_name FROM contact WHERE id = %s",
+        "account": "SELECT name FROM account WHERE id = %s",
+        "account_tree": "SELECT name FROM account WHERE id = %s",
+        "opportunity": "SELECT name FROM opportunity WHERE id = %s",
+        "case": "SELECT subject FROM support_case WHERE id = %s",
+        "person": "SELECT display_name FROM app_user WHERE id = %s",
+    }[scope.kind]
+    row = _one(sql, (scope.id,))
+    if row is None:
+        raise NotFound(f"this {scope.kind.replace('_tree', '')} does not exist or is not visible")
+    return row[0]

@@ -1,0 +1,255 @@
+"""The activity timeline of a contact, an account (with or without its sub-accounts), an
+opportunity, a case or a person: newest first, grouped by day, pages loaded as you scroll."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from db.connection import database
+from db.errors import NotFound, StaleRecord
+from db.services import activities
+from db.services.activities import Activity, Cursor, Page, Scope, local_day
+from tui.screens.base import BaseScreen
+from tui.screens.timeline_filter import TimelineFilter, TimelineFilterScreen
+from tui.text import clean, safe, safe_markup
+from tui.widgets.activity_rows import day_label, header_content, timeline_row
+from tui.widgets.record_list import Header, RecordList
+
+MAX_ITEMS = 5_000  # beyond this the person narrows the filter instead of scrolling on
+
+
+class PageLoaded(Message):
+    def __init__(self, generation: int, page: Page, name: str | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+        self.name = name
+
+
+class ActivityChanged(Message):
+    def __init__(self, activity: Activity | None, note: str = "") -> None:
+        super().__init__()
+        self.activity = activity
+        self.note = note
+
+
+class TimelineScreen(BaseScreen):
+    """`TimelineScreen(Scope("contact", 7))`; Scope kinds: contact, account, account_tree
+    (the account with all its sub-accounts), opportunity, case, person."""
+
+    DEFAULT_CSS = """
+    TimelineScreen #timeline-title { height: 1; padding: 0 1; background: $boost; }
+    TimelineScreen #timeline-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note",
+                id="log-activity"),
+        Binding("enter", "open", "Open", tooltip="Read or edit the activity", id="timeline-open"),
+        Binding("x", "toggle_done", "Done", tooltip="Mark the follow-up or task done (again: undo)",
+                id="timeline-done"),
+        Binding("f", "filter", "Filter", tooltip="Filter by kind, author and date",
+                id="timeline-filter"),
+        Binding("s", "toggle_sub_accounts", "Sub-accounts",
+                tooltip="Include or leave out the sub-accounts", id="timeline-sub-accounts"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen",
+                id="timeline-back"),
+    ]  # fmt: skip
+
+    def __init__(self, scope: Scope, name_hint: str = "") -> None:
+        super().__init__()
+        self.scope = scope
+        self.name_hint = name_hint
+        self.filter = TimelineFilter()
+        self.generation = 0
+        self.next_cursor: Cursor | None = None
+        self.loading = False
+        self.last_day: date | None = None
+        self.count = 0
+
+    def compose_body(self) -> ComposeResult:
+        from textual.widgets import Static
+
+        yield Static("", id="timeline-title")
+        yield RecordList(self._render_item, empty="Loading…", id="timeline")
+        yield Static("", id="timeline-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(RecordList).focus()
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def _render_item(self, item: Activity, width: int):  # noqa: ANN202 (Content)
+        return timeline_row(item, width)
+
+    def reload(self) -> None:
+        """Start again from the newest (after a filter change, a toggle, a new activity)."""
+        self.generation += 1
+        self.next_cursor = None
+        self.last_day = None
+        self.count = 0
+        self.query_one(RecordList).clear(empty="Loading…")
+        self._update_title()
+        self._status("loading…")
+        self.loading = True
+        self.load_page(self.generation, self.scope, None, self.filter, want_name=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="timeline")
+    def load_page(
+        self, generation: int, scope: Scope, before: Cursor | None, filt: TimelineFilter,
+        want_name: bool = False,
+    ) -> None:  # fmt: skip
+        with database.connection_context():
+            name = activities.scope_name(scope) if want_name else None
+            page = activities.timeline(
+                scope, before=before, kinds=filt.kinds or None, author_id=filt.author_id,
+                since=filt.since, until=filt.until,
+            )  # fmt: skip
+        if not get_current_worker().is_cancelled:
+            self.post_message(PageLoaded(generation, page, name))
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self.generation:
+            return  # an answer to a question nobody asks any more
+        self.loading = False
+        if message.name is not None:
+            self.name_hint = message.name
+            self._update_title()
+        rows: list[object] = []
+        for item in message.page.items:
+            day = local_day(item.occurred_at)
+            if day != self.last_day:
+                rows.append(Header(header_content(day_label(day))))
+                self.last_day = day
+            rows.append(item)
+        self.count += len(message.page.items)
+        self.next_cursor = message.page.next_cursor
+        timeline = self.query_one(RecordList)
+        if not rows and self.count == 0:
+            timeline.clear(
+                empty="No activities"
+                + (" match the filter." if self.filter != TimelineFilter() else " yet: l logs one.")
+            )
+        timeline.extend(rows)
+        self._status_after_page()
+
+    def _status_after_page(self) -> None:
+        if self.next_cursor is None:
+            self._status(f"{self.count:,} shown · end of timeline")
+        elif self.count >= MAX_ITEMS:
+            self._status(f"{self.count:,} shown · f filter by date to see older ones")
+        else:
+            self._status(f"{self.count:,} shown · more load as you scroll")
+
+    def on_record_list_near_end(self, message: RecordList.NearEnd) -> None:
+        if self.loading or self.next_cursor is None or self.count >= MAX_ITEMS:
+            return
+        self.loading = True
+        self._status(f"{self.count:,} shown · loading more…")
+        self.load_page(self.generation, self.scope, self.next_cursor, self.filter)
+
+    def _update_title(self) -> None:
+        kind = {"account_tree": "  (+ sub-accounts)", "person": "  (my activity)"}.get(
+            self.scope.kind, ""
+        )
+        self.query_one("#timeline-title").update(
+            safe_markup(
+                "[b]Timeline[/b] · $name$kind   $filter",
+                name=self.name_hint,
+                kind=kind,
+                filter=self.filter.describe(),
+            )  # fmt: skip
+        )
+
+    def _status(self, text: str) -> None:
+        self.query_one("#timeline-status").update(safe(text))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_sub_accounts":
+            return self.scope.kind in ("account", "account_tree") or None
+        if action == "back":
+            return len(self.app.screen_stack) > 1 or None
+        if action == "toggle_done":
+            item = self.query_one(RecordList).item if self.is_mounted else None
+            return (item is not None and item.due_at is not None) or None
+        if action == "open":
+            return (self.is_mounted and self.query_one(RecordList).item is not None) or None
+        return True
+
+    def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_toggle_sub_accounts(self) -> None:
+        kind = "account" if self.scope.kind == "account_tree" else "account_tree"
+        self.scope = Scope(kind, self.scope.id)
+        self.reload()
+
+    def action_filter(self) -> None:
+        def chosen(result: TimelineFilter | None) -> None:
+            if result is not None and result != self.filter:
+                self.filter = result
+                self.reload()
+
+        self.app.push_screen(TimelineFilterScreen(self.filter), chosen)
+
+    def action_log_activity(self) -> None:
+        from tui.screens.log_activity import LogActivityScreen
+
+        links = {"contact": "contact_id", "account": "account_id", "account_tree": "account_id",
+                 "opportunity": "opportunity_id", "case": "case_id"}  # fmt: skip
+        kwargs = {links[self.scope.kind]: self.scope.id} if self.scope.kind in links else {}
+
+        def saved(activity: Activity | None) -> None:
+            if activity is not None:
+                self.call_later(self.reload)
+
+        self.app.push_screen(LogActivityScreen(**kwargs, about=self.name_hint), saved)
+
+    def action_open(self) -> None:
+        from tui.screens.activity_detail import ActivityDetailScreen
+
+        item = self.query_one(RecordList).item
+        if item is None:
+            return
+
+        def closed(changed: Activity | None) -> None:
+            if changed is not None:
+                self.on_activity_changed(ActivityChanged(changed))
+
+        self.app.push_screen(ActivityDetailScreen(item.id), closed)
+
+    def action_toggle_done(self) -> None:
+        item = self.query_one(RecordList).item
+        if item is not None and item.due_at is not None:
+            self.set_done(item.id, item.version, item.completed_at is None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="timeline-write")
+    def set_done(self, activity_id: int, version: int, done: bool) -> None:
+        with database.connection_context():
+            try:
+                changed = activities.complete(activity_id, version, done=done)
+                note = "done" if done else "open again"
+            except (StaleRecord, NotFound) as exc:
+                changed = None if isinstance(exc, NotFound) else activities.get(activity_id)
+                note = str(exc)
+        self.post_message(ActivityChanged(changed, note))
+
+    def on_activity_changed(self, message: ActivityChanged) -> None:
+        if message.activity is not None:
+            new = message.activity
+            self.query_one(RecordList).replace(lambda a: a.id == new.id, new)
+            self.refresh_bindings()
+        if message.note:
+            self.notify(clean(message.note, single_line=True), markup=False, timeout=4)
