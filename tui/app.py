@@ -30,6 +30,12 @@ def _account_tree() -> Screen:
     return AccountTreeScreen()
 
 
+def _my_day() -> Screen:
+    from tui.screens.my_day import MyDayScreen
+
+    return MyDayScreen()
+
+
 def _admin() -> Screen:
     from tui.screens.admin import AdminScreen
 
@@ -39,6 +45,7 @@ def _admin() -> Screen:
 # Mode name -> factory. Screens are imported lazily so start-up imports only the first one.
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
+    "my_day": _my_day,
     "admin": _admin,
 }
 
@@ -51,6 +58,8 @@ class SwitchboardApp(App[None]):
     BINDINGS = [
         Binding("1", "switch_mode('accounts')", "Accounts", tooltip="The account tree",
                 id="go-accounts", show=False),
+        Binding("3", "switch_mode('my_day')", "My day", tooltip="My follow-ups due today and "
+                "overdue (t: my activity timeline)", id="go-my-day", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
                 id="go-admin", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
