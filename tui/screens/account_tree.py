@@ -10,6 +10,7 @@ At 100 columns and more the panel sits beside the tree, below it on narrower ter
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,9 @@ from tui.screens.base import BaseScreen
 from tui.text import clean, money, safe, safe_markup
 from tui.widgets.account_tree import AccountTree, MoreNode, Placeholder, node_label
 from tui.widgets.record_lines import activity_line, contact_line, deal_line, lines
+
+if TYPE_CHECKING:
+    from tui.screens.record_form import FormResult
 
 PAGE = 100
 CONTACTS_PAGE = 50
@@ -111,7 +115,15 @@ class AccountTreeScreen(BaseScreen):
             id="accounts-history",
         ),
         Binding("t", "tree", "Tree", tooltip="Back to the tree", id="accounts-tree", show=False),
-    ]
+        Binding("n", "new", "New", tooltip="New account (new contact in the contacts list)",
+                id="accounts-new"),
+        Binding("s", "new_sub", "Sub-account", tooltip="New account under the selected one",
+                id="accounts-new-sub", show=False),
+        Binding("e", "edit", "Edit", tooltip="Edit the selected account or contact",
+                id="accounts-edit"),
+        Binding("d,delete", "delete", "Delete", tooltip="Move the selected record to the trash",
+                id="accounts-delete", show=False),
+    ]  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
@@ -327,9 +339,98 @@ class AccountTreeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return True if self.query_text or self.focused is self.query_one(Input) else None
-        if action in ("history", "contacts"):
+        if action in ("history", "contacts", "new_sub"):
+            return True if self.selected is not None else None
+        if action in ("edit", "delete"):
+            if self._contacts_focused():
+                return True if self._highlighted_contact() is not None else None
             return True if self.selected is not None else None
         return True
+
+    # ----------------------------------------------------------------------------- records
+
+    def _contacts_focused(self) -> bool:
+        return self.focused is self.query_one("#panel-contacts", OptionList)
+
+    def _highlighted_contact(self) -> int | None:
+        contacts = self.query_one("#panel-contacts", OptionList)
+        if contacts.highlighted is None:
+            return None
+        option_id = contacts.get_option_at_index(contacts.highlighted).id or ""
+        return int(option_id[1:]) if option_id.startswith("c") else None
+
+    def action_new(self) -> None:
+        from tui.screens.account_form import AccountFormScreen
+        from tui.screens.contact_form import ContactFormScreen
+
+        if self._contacts_focused() and self.selected is not None:
+            self.app.push_screen(ContactFormScreen(account_id=self.selected.id), self._form_done)
+        else:
+            self.app.push_screen(AccountFormScreen(), self._form_done)
+
+    def action_new_sub(self) -> None:
+        from tui.screens.account_form import AccountFormScreen
+
+        if self.selected is not None:
+            self.app.push_screen(AccountFormScreen(parent_id=self.selected.id), self._form_done)
+
+    def action_edit(self) -> None:
+        from tui.screens.account_form import AccountFormScreen
+        from tui.screens.contact_form import ContactFormScreen
+
+        contact_id = self._highlighted_contact() if self._contacts_focused() else None
+        if contact_id is not None:
+            self.app.push_screen(ContactFormScreen(contact_id=contact_id), self._form_done)
+        elif self.selected is not None:
+            self.app.push_screen(AccountFormScreen(self.selected.id), self._form_done)
+
+    def action_delete(self) -> None:
+        from tui.screens.confirm import start_delete
+
+        contact_id = self._highlighted_contact() if self._contacts_focused() else None
+        if contact_id is not None:
+            start_delete(self, "contact", contact_id, on_done=lambda ok: self._reload(ok))
+        elif self.selected is not None:
+            account = self.selected
+            start_delete(self, "account", account.id, account.name,
+                         on_done=lambda ok: self._reload(ok, reload_tree=True))  # fmt: skip
+
+    def _form_done(self, result: FormResult | None) -> None:
+        if result is None:
+            return
+        if result.action == "open" and result.kind == "contact":
+            from tui.screens.contact_detail import ContactDetailScreen
+
+            self.app.push_screen(ContactDetailScreen(result.record_id))
+            return
+        if result.action == "open" and result.kind == "account":
+            self._open_account(result.record_id)
+            return
+        self._reload(True, reload_tree=result.kind == "account")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-account")
+    def _open_account(self, account_id: int) -> None:
+        with database.connection_context():
+            name = accounts.facts(account_id).name
+        self.app.call_from_thread(self._show_by_name, name)
+
+    def _show_by_name(self, name: str) -> None:
+        box = self.query_one("#account-filter", Input)
+        box.value = name
+        self._apply_filter(name)
+
+    def _reload(self, changed: bool | None, reload_tree: bool = False) -> None:
+        """After a save or delete: refill the tree (its labels may have changed) and the panel."""
+        if not changed:
+            return
+        if reload_tree:
+            self.tree.clear()
+            self.tree.root.add_leaf(safe("loading…"), data=Placeholder("loading"))
+            self.selected = None
+            self.load_page(None, None, None, self.query_text)
+        elif self.selected is not None:
+            self.load_panel(self.selected.id)
+        self.refresh_bindings()
 
     # Focus moves at once (Screen.set_focus), not after a call_later like Widget.focus: keys
     # typed right after "/" or "c" must land in the new widget (STYLE.md, tmux trap).

@@ -95,7 +95,15 @@ class ContactDetailScreen(BaseScreen):
             tooltip="Who changed this contact, and when",
             id="contact-history",
         ),
-    ]
+        Binding("e", "edit", "Edit", tooltip="Edit this contact, phones and emails",
+                id="contact-edit"),
+        Binding("a", "add_relationship", "Relate", tooltip="Add a relationship to someone",
+                id="contact-relate", show=False),
+        Binding("x", "remove_relationship", "Unrelate",
+                tooltip="Remove the highlighted relationship", id="contact-unrelate", show=False),
+        Binding("d,delete", "delete", "Delete", tooltip="Move this contact to the trash",
+                id="contact-delete", show=False),
+    ]  # fmt: skip
 
     def __init__(self, contact_id: int, sibling_ids: list[int] | None = None, index: int = 0):
         super().__init__()
@@ -226,9 +234,51 @@ class ContactDetailScreen(BaseScreen):
         if action == "step":
             target = self.index + int(parameters[0])  # type: ignore[call-overload]
             return True if 0 <= target < len(self.sibling_ids) else None
-        if action == "history":
+        if action in ("history", "edit", "delete", "add_relationship"):
             return True if self.view is not None else None
+        if action == "remove_relationship":
+            return True if self._highlighted_relationship() is not None else None
         return True
+
+    def _highlighted_relationship(self) -> int | None:
+        rels = self.query_one("#contact-relationships", OptionList)
+        if rels.highlighted is None or rels.option_count == 0:
+            return None
+        option_id = rels.get_option_at_index(rels.highlighted).id or ""
+        return int(option_id[1:].split("-")[0]) if option_id.startswith("r") else None
+
+    def action_edit(self) -> None:
+        from tui.screens.contact_form import ContactFormScreen
+
+        self.app.push_screen(ContactFormScreen(contact_id=self.contact_id), self._changed)
+
+    def action_add_relationship(self) -> None:
+        from tui.screens.relationship_form import RelationshipFormScreen
+
+        self.app.push_screen(RelationshipFormScreen(self.contact_id), self._changed)
+
+    def action_remove_relationship(self) -> None:
+        from tui.screens.confirm import start_delete
+
+        rel_id = self._highlighted_relationship()
+        if rel_id is not None:
+            start_delete(self, "relationship", rel_id, on_done=self._changed)
+
+    def action_delete(self) -> None:
+        from tui.screens.confirm import start_delete
+
+        name = self.view.detail.full_name if self.view else None
+        start_delete(self, "contact", self.contact_id, name,
+                     on_done=lambda ok: self.app.pop_screen() if ok else None)  # fmt: skip
+
+    def _changed(self, result: object) -> None:
+        """A form or delete finished: `None`/False means nothing changed."""
+        if not result:
+            return
+        if getattr(result, "action", "") == "open" and getattr(result, "kind", "") == "contact":
+            self.app.push_screen(ContactDetailScreen(result.record_id))  # type: ignore[attr-defined]
+            return
+        self.load(self.contact_id)
 
     def action_step(self, delta: int) -> None:
         target = self.index + delta

@@ -172,8 +172,12 @@ class RecordFormScreen(Screen[FormResult | None]):
         self.show_extra(message.extra)
         body = self.query_one("#form-body")
         body.disabled = False
+        # Rows mounted by fill_raw compose their controls on the next refresh: read after it.
+        self.call_after_refresh(self._settled)
+
+    def _settled(self) -> None:
         self.initial_raw = self.raw_values()
-        self.call_after_refresh(self._focus_first)
+        self._focus_first()
 
     def _focus_first(self) -> None:
         for widget in self.query_one("#form-body").query("Input, Select, TextArea, Checkbox"):
