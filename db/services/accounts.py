@@ -115,7 +115,7 @@ class ActivityRow:
     id: int
     kind: str
     direction: str | None
-    subject: str
+    subject: str  # the subject, or the first line of the notes when there is none
     occurred_at: datetime
     outcome: str | None
     duration_seconds: int | None
@@ -342,7 +342,10 @@ def open_opportunities(account_id: int, limit: int = 10) -> list[OpportunityRow]
 
 
 ACTIVITY_SELECT = """
-    SELECT a.id, a.kind, a.direction, a.subject, a.occurred_at, a.outcome, a.duration_seconds,
+    SELECT a.id, a.kind, a.direction,
+           -- a quick log often has notes and no subject: show the notes' first line then
+           left(coalesce(nullif(a.subject, ''), split_part(a.body, E'\n', 1), ''), 200),
+           a.occurred_at, a.outcome, a.duration_seconds,
            a.contact_id, c.full_name, u.display_name
     FROM activity a
     LEFT JOIN contact c ON c.id = a.contact_id

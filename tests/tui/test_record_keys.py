@@ -127,3 +127,46 @@ async def test_contact_keys_edit_relate_and_delete(crm, admin_dsn):
         assert isinstance(app.screen, AccountTreeScreen)
     assert query(admin_dsn, "SELECT deleted_at IS NOT NULL FROM contact WHERE id = %s",
                  (anna,)) == [(True,)]  # fmt: skip
+
+
+async def test_quick_call_log_from_a_contact_is_three_keys_plus_the_text(crm, admin_dsn):
+    anna = query(admin_dsn, "SELECT id, account_id FROM contact WHERE last_name = 'Lind' "
+                 "AND first_name = 'Anna'")[0]  # fmt: skip
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ContactDetailScreen(anna[0]))
+        await settle(app, pilot)
+        await pilot.press("l", "c", *"asked for a second quote", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactDetailScreen)
+        assert "asked for a second quote" in screen_text(app)
+        await pilot.press("3")
+        await settle(app, pilot)
+        from tui.screens.timeline import TimelineScreen
+
+        assert isinstance(app.screen, TimelineScreen)
+        assert "asked for a second quote" in screen_text(app)
+    rows = query(admin_dsn, "SELECT kind, contact_id, account_id, author_id IS NOT NULL "
+                 "FROM activity WHERE body = 'asked for a second quote' "
+                 "OR subject = 'asked for a second quote'")  # fmt: skip
+    assert rows == [("call", anna[0], anna[1], True)]
+
+
+async def test_log_and_timeline_keys_on_the_account_tree(crm, admin_dsn):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("I")
+        await settle(app, pilot)
+        await pilot.pause(1.1)
+        await pilot.press("l", "n", *"store visit planned", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountTreeScreen)
+        await pilot.press("3")
+        await settle(app, pilot)
+        assert "store visit planned" in screen_text(app)
+    ikea = query(admin_dsn, "SELECT id FROM account WHERE name = 'IKEA'")[0][0]
+    assert query(admin_dsn, "SELECT kind, account_id FROM activity "
+                 "WHERE body = 'store visit planned' OR subject = 'store visit planned'") \
+        == [("note", ikea)]  # fmt: skip

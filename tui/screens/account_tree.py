@@ -123,6 +123,10 @@ class AccountTreeScreen(BaseScreen):
                 id="accounts-edit"),
         Binding("d,delete", "delete", "Delete", tooltip="Move the selected record to the trash",
                 id="accounts-delete", show=False),
+        Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
+                id="accounts-log"),
+        Binding("3", "timeline", "Timeline", tooltip="Everything that happened at this account",
+                id="accounts-timeline"),
     ]  # fmt: skip
 
     def __init__(self) -> None:
@@ -339,7 +343,7 @@ class AccountTreeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return True if self.query_text or self.focused is self.query_one(Input) else None
-        if action in ("history", "contacts", "new_sub"):
+        if action in ("history", "contacts", "new_sub", "log_activity", "timeline"):
             return True if self.selected is not None else None
         if action in ("edit", "delete"):
             if self._contacts_focused():
@@ -394,6 +398,25 @@ class AccountTreeScreen(BaseScreen):
             account = self.selected
             start_delete(self, "account", account.id, account.name,
                          on_done=lambda ok: self._reload(ok, reload_tree=True))  # fmt: skip
+
+    def action_log_activity(self) -> None:
+        from tui.screens.log_activity import LogActivityScreen
+
+        if self.selected is None:
+            return
+        contact_id = self._highlighted_contact() if self._contacts_focused() else None
+        about = clean(self.selected.name, limit=60, single_line=True)
+        screen = LogActivityScreen(account_id=self.selected.id, contact_id=contact_id,
+                                   about=about)  # fmt: skip
+        self.app.push_screen(screen, lambda saved: self._reload(saved is not None))
+
+    def action_timeline(self) -> None:
+        from db.services.activities import Scope
+        from tui.screens.timeline import TimelineScreen
+
+        if self.selected is not None:
+            name = clean(self.selected.name, limit=60, single_line=True)
+            self.app.push_screen(TimelineScreen(Scope("account_tree", self.selected.id), name))
 
     def _form_done(self, result: FormResult | None) -> None:
         if result is None:

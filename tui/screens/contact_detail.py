@@ -103,6 +103,10 @@ class ContactDetailScreen(BaseScreen):
                 tooltip="Remove the highlighted relationship", id="contact-unrelate", show=False),
         Binding("d,delete", "delete", "Delete", tooltip="Move this contact to the trash",
                 id="contact-delete", show=False),
+        Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
+                id="contact-log"),
+        Binding("3", "timeline", "Timeline", tooltip="Everything that happened with this person",
+                id="contact-timeline"),
     ]  # fmt: skip
 
     def __init__(self, contact_id: int, sibling_ids: list[int] | None = None, index: int = 0):
@@ -234,7 +238,8 @@ class ContactDetailScreen(BaseScreen):
         if action == "step":
             target = self.index + int(parameters[0])  # type: ignore[call-overload]
             return True if 0 <= target < len(self.sibling_ids) else None
-        if action in ("history", "edit", "delete", "add_relationship"):
+        if action in ("history", "edit", "delete", "add_relationship", "log_activity",
+                      "timeline"):
             return True if self.view is not None else None
         if action == "remove_relationship":
             return True if self._highlighted_relationship() is not None else None
@@ -246,6 +251,23 @@ class ContactDetailScreen(BaseScreen):
             return None
         option_id = rels.get_option_at_index(rels.highlighted).id or ""
         return int(option_id[1:].split("-")[0]) if option_id.startswith("r") else None
+
+    def action_log_activity(self) -> None:
+        from tui.screens.log_activity import LogActivityScreen
+
+        if self.view is None:
+            return
+        about = clean(self.view.detail.full_name, limit=60, single_line=True)
+        screen = LogActivityScreen(contact_id=self.contact_id, about=about)
+        self.app.push_screen(screen, self._changed)
+
+    def action_timeline(self) -> None:
+        from db.services.activities import Scope
+        from tui.screens.timeline import TimelineScreen
+
+        if self.view is not None:
+            name = clean(self.view.detail.full_name, limit=60, single_line=True)
+            self.app.push_screen(TimelineScreen(Scope("contact", self.contact_id), name))
 
     def action_edit(self) -> None:
         from tui.screens.contact_form import ContactFormScreen

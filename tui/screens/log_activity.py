@@ -257,7 +257,8 @@ class LogActivityScreen(ModalScreen[Activity | None]):
     def on_mount(self) -> None:
         picker = self.query_one(KindPicker)
         picker.kind = self.initial_kind
-        picker.focus()
+        # Focus at once (not deferred): "l c" typed in one burst must reach the picker.
+        self.set_focus(picker)
         self._initial = self._values()
         self.load_users()
 
@@ -306,7 +307,7 @@ class LogActivityScreen(ModalScreen[Activity | None]):
 
     @on(KindPicker.Chosen)
     def _kind_chosen(self) -> None:
-        self.query_one("#body", TextArea).focus()
+        self.set_focus(self.query_one("#body", TextArea))  # the notes typed next land there
 
     def action_save(self) -> None:
         self._show_errors([])
