@@ -36,6 +36,12 @@ def _my_day() -> Screen:
     return MyDayScreen()
 
 
+def _trash() -> Screen:
+    from tui.screens.trash import TrashScreen
+
+    return TrashScreen()
+
+
 def _admin() -> Screen:
     from tui.screens.admin import AdminScreen
 
@@ -46,6 +52,7 @@ def _admin() -> Screen:
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
+    "trash": _trash,
     "admin": _admin,
 }
 
@@ -60,6 +67,8 @@ class SwitchboardApp(App[None]):
                 id="go-accounts", show=False),
         Binding("3", "switch_mode('my_day')", "My day", tooltip="My follow-ups due today and "
                 "overdue (t: my activity timeline)", id="go-my-day", show=False),
+        Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
+                "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
                 id="go-admin", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),

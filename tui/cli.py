@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from db.errors import SwitchboardError
 
 # The modes of tui.app.MODE_FACTORIES that `--screen` may name (kept here: no textual import).
-SCREENS = ("accounts",)
+SCREENS = ("accounts", "my_day", "trash", "admin")
 
 
 def app_version() -> str:

@@ -37,3 +37,31 @@ async def test_no_color_uses_the_monochrome_theme(admin_dsn, monkeypatch):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)):
         assert app.theme == "ansi-dark"
+
+
+async def test_number_keys_switch_screens(admin_dsn):
+    from tui.screens.account_tree import AccountTreeScreen
+    from tui.screens.my_day import MyDayScreen
+    from tui.screens.trash import TrashScreen
+
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("3")
+        assert isinstance(app.screen, MyDayScreen)
+        await pilot.press("9")
+        assert isinstance(app.screen, TrashScreen)
+        await pilot.press("1")
+        assert isinstance(app.screen, AccountTreeScreen)
+
+
+async def test_screen_option_opens_on_that_screen(admin_dsn):
+    from tui.screens.my_day import MyDayScreen
+
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp(start_screen="my_day")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MyDayScreen)
