@@ -79,7 +79,9 @@ class SwitchboardApp(App[None]):
     live: reactive[bool | None] = reactive(None)
 
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
-        super().__init__()
+        # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
+        # filter in __init__ (greyscale RGB otherwise, black on black on some terminals).
+        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY

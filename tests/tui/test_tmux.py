@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,68 @@ def test_tree_and_contact_in_a_real_terminal(installer_dsn, admin_dsn):
         keys(session, "C-q")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def start(session: str, admin_dsn: str, *env: str) -> None:
+    command = f"{sys.executable} -m tui.cli --dsn '{admin_dsn}'"
+    env_args = [arg for pair in env for arg in ("-e", pair)]
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", *env_args, command],
+        check=True,
+    )
+
+
+def test_no_color_is_truly_monochrome(installer_dsn, admin_dsn):
+    fixtures_crm.load(installer_dsn)
+    session = f"sb-{uuid.uuid4().hex[:8]}"
+    start(session, admin_dsn, "TERM=xterm-256color", "NO_COLOR=1")
+    try:
+        wait_for(session, "Subtree: 251 accounts")
+        raw = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-e", "-t", session],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        colours = re.findall(r"\x1b\[[0-9;]*[34]8;[25];[0-9;]*m", raw)
+        assert colours == [], colours[:5]
+        assert "\x1b[7m" in raw  # the cursor line still stands out, in reverse video
+        keys(session, "C-q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_quick_call_typed_in_one_burst_is_logged_whole(installer_dsn, admin_dsn):
+    fixtures_crm.load(installer_dsn)
+    session = f"sb-{uuid.uuid4().hex[:8]}"
+    start(session, admin_dsn, "TERM=vt100")
+    try:
+        wait_for(session, "Subtree: 251 accounts")
+        keys(session, "V")
+        wait_for(session, "Subtree: 5 accounts")
+        keys(session, "Enter")
+        wait_for(session, "Volvo Cars Sverige AB  4")
+        keys(session, "j")
+        wait_for(session, "43,000 staff")
+        keys(session, "c", "End", "Enter")
+        wait_for(session, "Anna Lind · CFO")
+        # One burst, as a fast typist or a laggy SSH link delivers it.
+        subprocess.run(["tmux", "send-keys", "-t", session, "-l", "lcpromised quote"],
+                       check=True)  # fmt: skip
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-s"], check=True)
+        end = time.monotonic() + 20
+        screen = capture(session)
+        while time.monotonic() < end and not (
+            "promised quote" in screen and "Log activity" not in screen
+        ):  # saved, the form closed, and the call shows among the latest
+            time.sleep(0.1)
+            screen = capture(session)
+        assert "promised quote" in screen and "Log activity" not in screen, screen
+        keys(session, "C-q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    import psycopg2
+
+    conn = psycopg2.connect(admin_dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, body FROM switchboard.activity WHERE body LIKE 'promised%%'")
+        assert cur.fetchall() == [("call", "promised quote")]
+    conn.close()

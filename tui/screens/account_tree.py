@@ -123,8 +123,10 @@ class AccountTreeScreen(BaseScreen):
                 id="accounts-edit"),
         Binding("d,delete", "delete", "Delete", tooltip="Move the selected record to the trash",
                 id="accounts-delete", show=False),
+        # priority: the app runs it before passing on the keys typed after it ("l c notes" in
+        # one burst); otherwise those keys are already queued for the tree when the form opens.
         Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
-                id="accounts-log"),
+                id="accounts-log", priority=True),
         Binding("3", "timeline", "Timeline", tooltip="Everything that happened at this account",
                 id="accounts-timeline"),
     ]  # fmt: skip
@@ -343,6 +345,8 @@ class AccountTreeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return True if self.query_text or self.focused is self.query_one(Input) else None
+        if action == "log_activity" and isinstance(self.focused, Input):
+            return False  # typing an "l" into the filter
         if action in ("history", "contacts", "new_sub", "log_activity", "timeline"):
             return True if self.selected is not None else None
         if action in ("edit", "delete"):

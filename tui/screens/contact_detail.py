@@ -103,8 +103,9 @@ class ContactDetailScreen(BaseScreen):
                 tooltip="Remove the highlighted relationship", id="contact-unrelate", show=False),
         Binding("d,delete", "delete", "Delete", tooltip="Move this contact to the trash",
                 id="contact-delete", show=False),
+        # priority: run before the keys typed after it are passed on ("l c notes" in a burst)
         Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
-                id="contact-log"),
+                id="contact-log", priority=True),
         Binding("3", "timeline", "Timeline", tooltip="Everything that happened with this person",
                 id="contact-timeline"),
     ]  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -305,11 +305,35 @@ class LogActivityScreen(ModalScreen[Activity | None]):
 
     # -- keys ---------------------------------------------------------------------------------
 
+    def on_key(self, event: events.Key) -> None:
+        """Typeahead: keys typed in one burst with the key that opened this form ("l c notes")
+        were handed to the screen before any field had focus. Give each to the field it was
+        meant for instead of dropping it: a first kind letter picks the kind, the rest are
+        notes. (A key the picker or the notes handled never gets here; one that bubbles up
+        from another field, a Select say, is left alone.)"""
+        if not event.is_printable or not event.character:
+            return
+        picker = self.query_one(KindPicker)
+        body = self.query_one("#body", TextArea)
+        if self.focused not in (None, picker, body):
+            return
+        event.stop()
+        if self.focused is not body and not body.text and event.character in KIND_KEYS:
+            picker.action_pick(KIND_KEYS[event.character])
+        else:
+            body.insert(event.character)
+        self.set_focus(body)
+
     @on(KindPicker.Chosen)
     def _kind_chosen(self) -> None:
         self.set_focus(self.query_one("#body", TextArea))  # the notes typed next land there
 
     def action_save(self) -> None:
+        # ctrl+s is a priority key: the app runs it at once, possibly before keys typed just
+        # before it have reached their field. Read the form after those queued keys.
+        self.call_later(self._save_now)
+
+    def _save_now(self) -> None:
         self._show_errors([])
         self.query_one("#form-hint", Static).update("saving…")
         self.save(self._values())
