@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import psycopg2
 
-from bench.common import Row, measure
+from bench.common import Row, Stats, measure
 from bench.dataset import Dataset
 from db import connection
 from db.connection import database
@@ -104,9 +104,44 @@ def run(ds: Dataset, reps: int = 50) -> list[Row]:
     finally:
         raw.close()
         database.close_all()
+    rows += rls_cost(ds, t, reps)
     rows.append(Row("B4.visible_only", "pages hold only the visible level", float(visible_only),
                     None, "", "1 = only visible levels loaded", visible_only,
                     {"roots": len(first.nodes), "children": len(kids.nodes), **t,
                      "rollup": {"accounts": total.accounts, "contacts": total.contacts,
                                 "open_value": str(total.open_value)}}))  # fmt: skip
+    return rows
+
+
+def rls_cost(ds: Dataset, t: dict[str, int], reps: int) -> list[Row]:
+    """The same service calls without row-level security (the installer, a superuser, bypasses
+    it), so the rep's figures above can be read as "this much is the price of RLS"."""
+    calls = {
+        "open_roots": lambda: accounts.roots(limit=PAGE),
+        "expand": lambda: accounts.children(t["big_parent"], limit=PAGE),
+        "reveal": lambda: accounts.ancestors(t["deep"]),
+        "rollup": lambda: accounts.rollup(t["group_root"]),
+    }
+    without: dict[str, Stats] = {}
+    connection.configure(ds.installer_dsn, ds.schema)
+    try:
+        with database.connection_context():
+            for name, call in calls.items():
+                without[name] = measure(call, reps)
+    finally:
+        database.close_all()
+    connection.configure(ds.user_dsn, ds.schema)
+    rows = []
+    try:
+        with database.connection_context():
+            for name, call in calls.items():
+                as_rep = measure(call, reps)
+                base = without[name]
+                rows.append(Row(f"B4.rls_{name}", f"{name}: as a rep under RLS vs without RLS",
+                                as_rep.median, base.median, "ms",
+                                "reported (cost of RLS, medians)", None,
+                                {"rep": as_rep.as_dict(),
+                                 "without_rls": base.as_dict()}))  # fmt: skip
+    finally:
+        database.close_all()
     return rows
