@@ -17,13 +17,14 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import b4_account_tree, b9_cold_start
+from bench import b4_account_tree, b5_timeline, b9_cold_start
 from bench.common import Row, table
 from bench.dataset import Dataset, prepare
 from db import demo
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B4": ("account_tree", b4_account_tree.run, 50),
+    "B5": ("timeline", b5_timeline.run, 50),
     "B9": ("cold_start", b9_cold_start.run, 10),
 }
 
