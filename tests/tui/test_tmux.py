@@ -136,3 +136,18 @@ def test_quick_call_typed_in_one_burst_is_logged_whole(installer_dsn, admin_dsn)
         cur.execute("SELECT kind, body FROM switchboard.activity WHERE body LIKE 'promised%%'")
         assert cur.fetchall() == [("call", "promised quote")]
     conn.close()
+
+
+def test_new_account_typed_in_one_burst_keeps_every_letter(installer_dsn, admin_dsn):
+    fixtures_crm.load(installer_dsn)
+    session = f"sb-{uuid.uuid4().hex[:8]}"
+    start(session, admin_dsn, "TERM=vt100")
+    try:
+        wait_for(session, "Subtree: 251 accounts")
+        subprocess.run(["tmux", "send-keys", "-t", session, "-l", "nAardvark Consulting"],
+                       check=True)  # fmt: skip
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        wait_for(session, "Aardvark Consulting  0")  # saved, back in the tree, first root
+        keys(session, "C-q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -100,6 +100,9 @@ class RecordFormScreen(Screen[FormResult | None]):
         self.original: dict[str, Any] | None = None
         self.initial_raw: dict[str, Any] = {}
         self.saving = False
+        self.typeahead = ""  # typed before the form was ready ("n Acme" in one burst)
+        self.ready = False
+        self.submit_ahead = False
 
     # -- to implement --------------------------------------------------------------------
     def compose_fields(self) -> ComposeResult:
@@ -178,11 +181,38 @@ class RecordFormScreen(Screen[FormResult | None]):
     def _settled(self) -> None:
         self.initial_raw = self.raw_values()
         self._focus_first()
+        self.ready = True
+        if self.typeahead and isinstance(self.focused, Input):
+            self.focused.insert_text_at_cursor(self.typeahead)
+        self.typeahead = ""
+        if self.submit_ahead:  # enter came with the burst: save what was typed
+            self.submit_ahead = False
+            self.action_save()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typeahead: keys typed in one burst with the key that opened the form were handed to
+        the screen itself, before a field had focus. A field never lets a printable key bubble
+        up to here, so such a key is one of those: keep it for the first field (until the form
+        is ready) or give it to the focused field. Keys bubbling up from a Select are left."""
+        if event.key == "enter" and not self.ready:
+            event.stop()
+            self.submit_ahead = True
+            return
+        if not (event.is_printable and event.character):
+            return
+        body = self.query_one("#form-body")
+        if self.focused not in (None, body) and not isinstance(self.focused, Input):
+            return
+        event.stop()
+        if not self.ready or not isinstance(self.focused, Input):
+            self.typeahead += event.character
+        else:
+            self.focused.insert_text_at_cursor(event.character)
 
     def _focus_first(self) -> None:
         for widget in self.query_one("#form-body").query("Input, Select, TextArea, Checkbox"):
             if widget.focusable:
-                widget.focus()
+                self.set_focus(widget)  # at once: typeahead goes in next
                 break
 
     def dirty(self) -> bool:
