@@ -103,6 +103,7 @@ class UsersLoaded(Message):
 class LogActivityScreen(ModalScreen[Activity | None]):
     """A modal form; dismisses with the stored Activity, or None when cancelled."""
 
+    AUTO_FOCUS = "#kind"  # the kind picker first, whatever the load
     DEFAULT_CSS = """
     LogActivityScreen { align: center middle; }
     LogActivityScreen > Vertical {
@@ -120,8 +121,8 @@ class LogActivityScreen(ModalScreen[Activity | None]):
     LogActivityScreen #form-hint { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", tooltip="Save the activity", id="activity-save",
-                priority=True),
+        # Not a priority key: it must queue behind the keys typed before it (typeahead).
+        Binding("ctrl+s", "save", "Save", tooltip="Save the activity", id="activity-save"),
         Binding("escape", "cancel", "Cancel", tooltip="Close (asks when there are changes)",
                 id="activity-cancel"),
     ]  # fmt: skip
@@ -315,7 +316,9 @@ class LogActivityScreen(ModalScreen[Activity | None]):
             return
         picker = self.query_one(KindPicker)
         body = self.query_one("#body", TextArea)
-        if self.focused not in (None, picker, body):
+        # A field never lets a printable key bubble up, so a key that reaches the screen while
+        # an Input is focused was forwarded here directly, before that focus: it is notes too.
+        if self.focused not in (None, picker, body) and not isinstance(self.focused, Input):
             return
         event.stop()
         if self.focused is not body and not body.text and event.character in KIND_KEYS:
@@ -329,8 +332,7 @@ class LogActivityScreen(ModalScreen[Activity | None]):
         self.set_focus(self.query_one("#body", TextArea))  # the notes typed next land there
 
     def action_save(self) -> None:
-        # ctrl+s is a priority key: the app runs it at once, possibly before keys typed just
-        # before it have reached their field. Read the form after those queued keys.
+        # Read the form after any keys still queued for this screen (typeahead).
         self.call_later(self._save_now)
 
     def _save_now(self) -> None:
