@@ -47,3 +47,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WHERE u.id = (SELECT {{schema}}.current_app_user_id())
        OR u.team_id = ANY ((SELECT {{schema}}.sec_hier_team_ids())::bigint[])
 $$;
+
+-- A contact's history includes its phones and emails. Saving a contact replaces those rows,
+-- so their audit entries must stay readable after the rows are gone: they follow the contact
+-- (named in the entry's values), not the phone row.
+ALTER POLICY read ON audit_log USING (
+    (SELECT sec_is_admin()) OR CASE audit_log.table_name
+        WHEN 'account' THEN EXISTS (SELECT 1 FROM account x WHERE x.id = audit_log.row_id)
+        WHEN 'contact' THEN EXISTS (SELECT 1 FROM contact x WHERE x.id = audit_log.row_id)
+        WHEN 'opportunity' THEN (SELECT sec_role()) <> 'agent' AND audit_log.account_id IS NOT NULL
+             AND EXISTS (SELECT 1 FROM account x WHERE x.id = audit_log.account_id)
+        WHEN 'support_case' THEN EXISTS (SELECT 1 FROM support_case x WHERE x.id = audit_log.row_id)
+        WHEN 'activity' THEN EXISTS (SELECT 1 FROM activity x WHERE x.id = audit_log.row_id)
+        WHEN 'campaign' THEN EXISTS (SELECT 1 FROM campaign x WHERE x.id = audit_log.row_id)
+        WHEN 'contact_phone' THEN EXISTS (SELECT 1 FROM contact x WHERE x.id =
+             coalesce(audit_log.new_values ->> 'contact_id', audit_log.old_values ->> 'contact_id')::bigint)
+        WHEN 'contact_email' THEN EXISTS (SELECT 1 FROM contact x WHERE x.id =
+             coalesce(audit_log.new_values ->> 'contact_id', audit_log.old_values ->> 'contact_id')::bigint)
+        ELSE false END
+);
+
+CREATE INDEX audit_log_contact_detail_idx
+    ON audit_log ((coalesce(new_values ->> 'contact_id', old_values ->> 'contact_id')), at DESC, id DESC)
+    WHERE table_name IN ('contact_phone', 'contact_email');

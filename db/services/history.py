@@ -15,6 +15,9 @@ from db.connection import database
 
 PAGE = 50
 IGNORED = frozenset({"id", "created_at", "updated_at", "version"})
+# Detail rows shown in their parent's history, with the fields that only link them left out.
+DETAIL = {"contact_phone": "phone", "contact_email": "email"}
+DETAIL_IGNORED = frozenset({"contact_id", "position"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ def _entry(row: tuple) -> Entry:
     entry_id, at, actor, actor_name, op, table_name, row_id, old, new = row
     old, new = _load(old), _load(new)
     keys = [k for k in {**old, **new} if k not in IGNORED]
-    changes = [FieldChange(k, old.get(k), new.get(k)) for k in sorted(keys)]
+    if table_name in DETAIL:
+        prefix = DETAIL[table_name]
+        keys = [k for k in keys if k not in DETAIL_IGNORED]
+        changes = [FieldChange(f"{prefix} {k}", old.get(k), new.get(k)) for k in sorted(keys)]
+    else:
+        changes = [FieldChange(k, old.get(k), new.get(k)) for k in sorted(keys)]
     return Entry(entry_id, at, actor, actor_name or actor, op.strip(), table_name, row_id, changes)
 
 
@@ -80,7 +88,15 @@ def _page(where: list[str], params: list[Any], before: Cursor | None, limit: int
 def record_history(
     table: str, row_id: int, before: Cursor | None = None, limit: int = PAGE
 ) -> Page:
-    """Changes of one record, newest first, `limit` at a time."""
+    """Changes of one record, newest first, `limit` at a time. A contact's history includes
+    the changes of its phones and emails."""
+    if table == "contact":
+        where = [
+            "((l.table_name = 'contact' AND l.row_id = %s) OR "
+            "(l.table_name IN ('contact_phone', 'contact_email') AND "
+            "coalesce(l.new_values ->> 'contact_id', l.old_values ->> 'contact_id') = %s))"
+        ]
+        return _page(where, [row_id, str(row_id)], before, limit)
     return _page(["l.table_name = %s", "l.row_id = %s"], [table, row_id], before, limit)
 
 
