@@ -170,3 +170,14 @@ async def test_log_and_timeline_keys_on_the_account_tree(crm, admin_dsn):
     assert query(admin_dsn, "SELECT kind, account_id FROM activity "
                  "WHERE body = 'store visit planned' OR subject = 'store visit planned'") \
         == [("note", ikea)]  # fmt: skip
+
+
+async def test_n_and_l_still_type_into_the_filter(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"lind nl")
+        from textual.widgets import Input
+
+        assert app.screen.query_one("#account-filter", Input).value == "lind nl"
+        assert isinstance(app.screen, AccountTreeScreen)

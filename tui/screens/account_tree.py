@@ -116,7 +116,7 @@ class AccountTreeScreen(BaseScreen):
         ),
         Binding("t", "tree", "Tree", tooltip="Back to the tree", id="accounts-tree", show=False),
         Binding("n", "new", "New", tooltip="New account (new contact in the contacts list)",
-                id="accounts-new"),
+                id="accounts-new", priority=True),
         Binding("s", "new_sub", "Sub-account", tooltip="New account under the selected one",
                 id="accounts-new-sub", show=False),
         Binding("e", "edit", "Edit", tooltip="Edit the selected account or contact",
@@ -345,8 +345,8 @@ class AccountTreeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return True if self.query_text or self.focused is self.query_one(Input) else None
-        if action == "log_activity" and isinstance(self.focused, Input):
-            return False  # typing an "l" into the filter
+        if action in ("log_activity", "new") and isinstance(self.focused, Input):
+            return False  # typing an "l" or "n" into the filter
         if action in ("history", "contacts", "new_sub", "log_activity", "timeline"):
             return True if self.selected is not None else None
         if action in ("edit", "delete"):
