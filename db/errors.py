@@ -67,7 +67,10 @@ class FieldConflict:
         self.original = original
 
     def __repr__(self) -> str:
-        return f"FieldConflict(mine={self.mine!r}, theirs={self.theirs!r}, original={self.original!r})"
+        return (
+            f"FieldConflict(mine={self.mine!r}, theirs={self.theirs!r}, "
+            f"original={self.original!r})"
+        )
 
 
 class Conflict(StaleRecord):

@@ -91,13 +91,20 @@ class AdminScreen(BaseScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        users_table = self.query_one("#users-table", DataTable)
-        users_table.add_columns("user", "name", "role", "team", "state")
-        self.query_one("#teams-table", DataTable).add_columns("team", "manager", "sharing")
-        self.query_one("#defaults-table", DataTable).add_columns("object", "default access")
-        self.query_one("#shares-table", DataTable).add_columns("shared with", "access")
-        audit = self.query_one("#audit-table", DataTable)
-        audit.add_columns("when", "who", "record", "what", "values")
+        # Fixed widths that fit 80 columns: tables filled while their tab is hidden never
+        # re-measure auto-width columns (they stayed as wide as their headers).
+        widths = {
+            "#users-table": (("user", 14), ("name", 22), ("role", 8), ("team", 14), ("state", 8)),
+            "#teams-table": (("team", 30), ("manager", 22), ("sharing", 18)),
+            "#defaults-table": (("object", 16), ("default access", 20)),
+            "#shares-table": (("shared with", 44), ("access", 8)),
+            "#audit-table": (("when", 16), ("who", 12), ("record", 18), ("what", 12),
+                             ("values", 40)),
+        }  # fmt: skip
+        for table_id, columns in widths.items():
+            table = self.query_one(table_id, DataTable)
+            for label, width in columns:
+                table.add_column(label, width=width)
         if refused(self.app, "admin", ""):
             return
         self.load("users")

@@ -11,7 +11,9 @@ from textual.widgets import Static
 
 
 def _key_label(key: str) -> str:
-    return key.replace("ctrl+", "^").replace("escape", "esc")
+    names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[",
+             "right_square_bracket": "]", "escape": "esc", "delete": "del"}  # fmt: skip
+    return ",".join(names.get(k, k) for k in key.split(",")).replace("ctrl+", "^")
 
 
 class HelpScreen(ModalScreen[None]):

@@ -45,7 +45,7 @@ class StatusBar(Horizontal):
         if me is None:
             return
         detail = ", ".join(part for part in (me.role, me.team) if part)
-        template = "[b]Switchboard[/b] · $name ($detail)" if detail else "[b]Switchboard[/b] · $name"
+        template = "[b]Switchboard[/b] · $name" + (" ($detail)" if detail else "")
         self.query_one("#status-who", Static).update(
             safe_markup(template, name=me.display_name, detail=detail)
         )
