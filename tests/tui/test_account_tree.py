@@ -148,6 +148,9 @@ async def test_type_to_jump(crm):
         assert cursor_name(tree) == "Volvo Group"
         await pilot.press("o")  # "vo" within a second: still Volvo Group
         assert cursor_name(tree) == "Volvo Group"
+        await pilot.press("l")  # "vol": l (log) is a jump letter here, no form opens
+        assert cursor_name(tree) == "Volvo Group"
+        assert isinstance(app.screen, AccountTreeScreen)
         await pilot.pause(1.1)
         await pilot.press("I")
         assert cursor_name(tree) == "IKEA"

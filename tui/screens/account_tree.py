@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from tui.screens.record_form import FormResult
 
 PAGE = 100
+# Keys that open a screen are priority bindings: the app runs them before it passes on the
+# keys typed after them (a burst such as "l c notes" at a real terminal). They yield to the
+# filter Input and to a type-to-jump in progress.
+TYPEAHEAD_ACTIONS = frozenset({"new", "log_activity", "edit", "timeline"})
 CONTACTS_PAGE = 50
 WIDE = 100  # columns from which the panel sits beside the tree
 PANEL_DELAY = 0.15  # seconds the cursor must rest before the panel loads
@@ -120,7 +124,7 @@ class AccountTreeScreen(BaseScreen):
         Binding("s", "new_sub", "Sub-account", tooltip="New account under the selected one",
                 id="accounts-new-sub", show=False),
         Binding("e", "edit", "Edit", tooltip="Edit the selected account or contact",
-                id="accounts-edit"),
+                id="accounts-edit", priority=True),
         Binding("d,delete", "delete", "Delete", tooltip="Move the selected record to the trash",
                 id="accounts-delete", show=False),
         # priority: the app runs it before passing on the keys typed after it ("l c notes" in
@@ -128,7 +132,7 @@ class AccountTreeScreen(BaseScreen):
         Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
                 id="accounts-log", priority=True),
         Binding("3", "timeline", "Timeline", tooltip="Everything that happened at this account",
-                id="accounts-timeline"),
+                id="accounts-timeline", priority=True),
     ]  # fmt: skip
 
     def __init__(self) -> None:
@@ -345,8 +349,10 @@ class AccountTreeScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return True if self.query_text or self.focused is self.query_one(Input) else None
-        if action in ("log_activity", "new") and isinstance(self.focused, Input):
-            return False  # typing an "l" or "n" into the filter
+        if action in TYPEAHEAD_ACTIONS and (
+            isinstance(self.focused, Input) or self.tree.jumping()
+        ):
+            return False  # a letter typed into the filter, or the next letter of a jump
         if action in ("history", "contacts", "new_sub", "log_activity", "timeline"):
             return True if self.selected is not None else None
         if action in ("edit", "delete"):

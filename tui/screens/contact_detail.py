@@ -96,7 +96,7 @@ class ContactDetailScreen(BaseScreen):
             id="contact-history",
         ),
         Binding("e", "edit", "Edit", tooltip="Edit this contact, phones and emails",
-                id="contact-edit"),
+                id="contact-edit", priority=True),
         Binding("a", "add_relationship", "Relate", tooltip="Add a relationship to someone",
                 id="contact-relate", show=False),
         Binding("x", "remove_relationship", "Unrelate",
@@ -107,7 +107,7 @@ class ContactDetailScreen(BaseScreen):
         Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
                 id="contact-log", priority=True),
         Binding("3", "timeline", "Timeline", tooltip="Everything that happened with this person",
-                id="contact-timeline"),
+                id="contact-timeline", priority=True),
     ]  # fmt: skip
 
     def __init__(self, contact_id: int, sibling_ids: list[int] | None = None, index: int = 0):

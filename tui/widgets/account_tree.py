@@ -104,6 +104,10 @@ class AccountTree(Tree[object]):
         event.prevent_default()
         self.jump_to(self._jump, start)
 
+    def jumping(self) -> bool:
+        """A type-to-jump is being typed: letters extend it rather than act as keys."""
+        return self._jumping()
+
     def _jumping(self, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         return bool(self._jump) and now - self._jump_at < JUMP_TIMEOUT
