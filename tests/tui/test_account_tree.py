@@ -194,17 +194,14 @@ async def test_open_contact_from_the_panel_and_walk_the_list(crm):
         assert isinstance(app.screen, AccountTreeScreen)
 
 
-async def test_history_key_without_history_screen(crm):
+async def test_h_opens_the_history_of_the_selected_account(crm):
     app = SwitchboardApp()
-    notes = []
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
         await pilot.press("h")
-        await pilot.pause()
-        try:
-            import tui.screens.history  # noqa: F401
-        except ImportError:
-            assert notes == ["History is not available yet"]
-        else:
-            assert type(app.screen).__name__ == "HistoryScreen"
+        await settle(app, pilot)
+        from tui.screens.history import HistoryScreen
+
+        assert isinstance(app.screen, HistoryScreen)
+        shown = (app.screen.table_name, app.screen.row_id)
+        assert shown == ("account", crm.accounts["Big Holding"])

@@ -509,10 +509,7 @@ class AccountTreeScreen(BaseScreen):
     def action_history(self) -> None:
         if self.selected is None:
             return
-        try:
-            from tui.screens.history import HistoryScreen
-        except ImportError:
-            self.notify("History is not available yet", severity="warning")
-            return
+        from tui.screens.history import HistoryScreen
+
         title = clean(self.selected.name, limit=60, single_line=True)
         self.app.push_screen(HistoryScreen("account", self.selected.id, title))

@@ -330,10 +330,7 @@ class ContactDetailScreen(BaseScreen):
     def action_history(self) -> None:
         if self.view is None:
             return
-        try:
-            from tui.screens.history import HistoryScreen
-        except ImportError:
-            self.notify("History is not available yet", severity="warning")
-            return
+        from tui.screens.history import HistoryScreen
+
         title = clean(self.view.detail.full_name, limit=60, single_line=True)
         self.app.push_screen(HistoryScreen("contact", self.contact_id, title))
