@@ -60,7 +60,8 @@ Progress = Callable[[str], object]
 
 # Tables whose secondary indexes are rebuilt after the load (superuser only).
 _BULK_TABLES = ("account", "contact", "contact_phone", "contact_email", "contact_relationship",
-                "activity", "opportunity", "support_case", "campaign_member")  # fmt: skip
+                "activity", "activity_tree", "opportunity", "support_case",
+                "campaign_member")  # fmt: skip
 
 
 NOT_EMPTY = "the database already holds data; demo data goes only into an empty database"
@@ -127,6 +128,8 @@ class _Loader:
                               "n_agents": len(self.agents), "team": self.care_team})  # fmt: skip
         self.step("activities")
         self.activities()
+        self.step("activity tree (timelines of accounts with their sub-accounts)")
+        self.execute("SELECT activity_tree_rebuild()")
         for table in ("account", "contact"):
             self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")  # fmt: skip

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from db import prepared
 from db.connection import database
 from db.errors import NotFound, StaleRecord, ValidationError, ValidationErrors
 
@@ -289,13 +290,12 @@ def _check_links(values: dict[str, Any]) -> list[ValidationError]:
 _COLUMNS = """
     a.id, a.kind, a.direction, a.subject, split_part(left(a.body, 400), E'\\n', 1),
     a.occurred_at, a.duration_seconds, a.outcome, a.due_at, a.completed_at,
-    a.author_id, au.display_name, a.assignee_id, asg.display_name,
+    a.author_id, (SELECT au.display_name FROM app_user au WHERE au.id = a.author_id),
+    a.assignee_id, (SELECT asg.display_name FROM app_user asg WHERE asg.id = a.assignee_id),
     a.account_id, acc.name, a.contact_id, c.full_name, a.opportunity_id, a.case_id,
     a.version, a.client_uuid::text
 """
 _JOINS = """
-    LEFT JOIN app_user au ON au.id = a.author_id
-    LEFT JOIN app_user asg ON asg.id = a.assignee_id
     LEFT JOIN account acc ON acc.id = a.account_id
     LEFT JOIN contact c ON c.id = a.contact_id
 """
@@ -485,11 +485,16 @@ def _filters(
     author_id: int | None,
     since: date | None,
     until: date | None,
+    alias: str = "a",
+    id_column: str = "id",
 ) -> str:
-    """The WHERE conditions shared by every branch of a timeline query (alias a)."""
-    parts = ["a.deleted_at IS NULL"]
+    """The WHERE conditions shared by every branch of a timeline query (alias a).
+
+    With another alias (activity_tree t) only the time conditions, on its own columns."""
+    x = alias
+    parts = ["a.deleted_at IS NULL"] if x == "a" else []
     if before is not None:
-        parts.append("(a.occurred_at, a.id) < (%(b_at)s, %(b_id)s)")
+        parts.append(f"({x}.occurred_at, {x}.{id_column}) < (%(b_at)s, %(b_id)s)")
         p["b_at"], p["b_id"] = before
     if kinds:
         bad = [k for k in kinds if k not in KINDS]
@@ -501,17 +506,28 @@ def _filters(
         parts.append("a.author_id = %(author)s")
         p["author"] = author_id
     if since is not None:
-        parts.append("a.occurred_at >= %(since)s")
+        parts.append(f"{x}.occurred_at >= %(since)s")
         p["since"] = local_midnight(since)
     if until is not None:
-        parts.append("a.occurred_at < %(until)s")
+        parts.append(f"{x}.occurred_at < %(until)s")
         p["until"] = local_midnight(until + timedelta(days=1))
     if since is not None and until is not None and until < since:
         raise ValidationError("until", "the end date is before the start date")
-    return " AND ".join(parts)
+    return " AND ".join(parts) or "true"
 
 
 _ORDER = "ORDER BY a.occurred_at DESC, a.id DESC"
+# What a timeline page picks from activity, under the names _COLUMNS reads (body cut short).
+_PICKED = (
+    "a.id, a.kind, a.direction, a.subject, left(a.body, 400) AS body, a.occurred_at, "
+    "a.duration_seconds, a.outcome, a.due_at, a.completed_at, a.author_id, a.assignee_id, "
+    "a.account_id, a.contact_id, a.opportunity_id, a.case_id, a.version, a.client_uuid"
+)
+# The same through activity_tree t, with the order keys taken from t: the planner then sees
+# that the branch comes out in page order and merges it lazily instead of sorting it whole.
+_PICKED_VIA_TREE = _PICKED.replace("a.id,", "t.activity_id AS id,").replace(
+    "a.occurred_at,", "t.occurred_at AS occurred_at,"
+)
 
 
 def timeline_sql(
@@ -525,54 +541,49 @@ def timeline_sql(
 ) -> tuple[str, dict[str, Any]]:
     """The one query of a timeline page (also used raw by the B5 benchmark as its floor).
 
-    It fetches limit + 1 rows so the caller knows whether there is a next page. The newest ids
-    are picked first through an index in (occurred_at, id) order, then joined for names, so the
-    joins touch one page only.
+    It fetches limit + 1 rows so the caller knows whether there is a next page. The newest rows
+    are picked through an index in (occurred_at, id) order (activity is read, and its policy
+    checked, once), then joined for names, so the joins touch one page only.
     """
     p: dict[str, Any] = {"sid": scope.id, "lim": limit + 1}
     where = _filters(p, before, kinds, author_id, since, until)
     if scope.kind in _SCOPE_COLUMNS:
         col = _SCOPE_COLUMNS[scope.kind]
         picked = (
-            f"SELECT a.id FROM activity a WHERE a.{col} = %(sid)s AND {where} "
+            f"SELECT {_PICKED} FROM activity a WHERE a.{col} = %(sid)s AND {where} "
             f"{_ORDER} LIMIT %(lim)s"
         )
         prefix = ""
     elif scope.kind == "person":
         # Authored by or assigned to the person: two index-ordered branches, merged.
         picked = (
-            f"SELECT id FROM ((SELECT a.id, a.occurred_at FROM activity a "
+            f"SELECT * FROM ((SELECT {_PICKED} FROM activity a "
             f"WHERE a.author_id = %(sid)s AND {where} {_ORDER} LIMIT %(lim)s) "
-            f"UNION ALL (SELECT a.id, a.occurred_at FROM activity a WHERE a.assignee_id = %(sid)s "
-            f"AND a.author_id IS DISTINCT FROM %(sid)s AND {where} {_ORDER} LIMIT %(lim)s)) u "
-            "ORDER BY occurred_at DESC, id DESC LIMIT %(lim)s"
+            f"UNION ALL (SELECT {_PICKED} FROM activity a WHERE a.assignee_id = %(sid)s "
+            f"AND a.author_id IS DISTINCT FROM %(sid)s AND {where} {_ORDER} LIMIT %(lim)s)) a "
+            f"{_ORDER} LIMIT %(lim)s"
         )
         prefix = ""
     else:  # account_tree: the account and every sub-account, any depth
-        # Per-account top-N through the (account_id, occurred_at, id) index, merged. The
-        # root's own N-th newest row bounds every sub-account (the merged page cannot reach
-        # further back), so a big root with many small children reads few child rows.
-        prefix = (
-            "WITH RECURSIVE tree(id) AS ("
-            " SELECT %(sid)s::bigint"
-            " UNION SELECT c.id FROM account c JOIN tree t ON c.parent_id = t.id"
-            " WHERE c.deleted_at IS NULL), "
-            "bound AS (SELECT CASE WHEN count(*) < %(lim)s THEN '-infinity'::timestamptz"
-            " ELSE min(occurred_at) END AS t FROM ("
-            f" SELECT a.occurred_at FROM activity a WHERE a.account_id = %(sid)s AND {where}"
-            f" {_ORDER} LIMIT %(lim)s) r) "
+        # Two index-ordered streams merged: the account's own activities, and those of its
+        # sub-accounts through activity_tree (one row per activity and proper ancestor,
+        # migration 0005). Each stream stops at lim rows, whatever the size of the tree.
+        # Sub-accounts in the trash have no rows there: their activities stay out.
+        tree_where = _filters(
+            p, before, None, None, since, until, alias="t", id_column="activity_id"
         )
         picked = (
-            "SELECT x.id FROM tree CROSS JOIN bound, LATERAL ("
-            " SELECT a.id, a.occurred_at FROM activity a"
-            f" WHERE a.account_id = tree.id AND a.occurred_at >= bound.t AND {where}"
-            f" {_ORDER} LIMIT %(lim)s) x"
-            " ORDER BY x.occurred_at DESC, x.id DESC LIMIT %(lim)s"
+            f"SELECT * FROM ((SELECT {_PICKED} FROM activity a"
+            f" WHERE a.account_id = %(sid)s AND {where} {_ORDER} LIMIT %(lim)s)"
+            f" UNION ALL (SELECT {_PICKED_VIA_TREE} FROM activity_tree t"
+            " JOIN activity a ON a.id = t.activity_id"
+            f" WHERE t.ancestor_id = %(sid)s AND {tree_where} AND {where}"
+            " ORDER BY t.occurred_at DESC, t.activity_id DESC LIMIT %(lim)s)) a"
+            f" {_ORDER} LIMIT %(lim)s"
         )
-    sql = (
-        f"{prefix}SELECT {_COLUMNS} FROM activity a {_JOINS} "
-        f"WHERE a.id IN ({picked}) {_ORDER}"
-    )
+        prefix = ""
+    # The page is picked (and checked by the activity policy) once, then joined for names.
+    sql = f"{prefix}SELECT {_COLUMNS} FROM ({picked}) a {_JOINS} {_ORDER}"
     return sql, p
 
 
@@ -589,7 +600,7 @@ def timeline(
     if not 1 <= limit <= 500:
         raise ValueError("limit must be between 1 and 500")
     sql, params = timeline_sql(scope, before, limit, kinds, author_id, since, until)
-    rows = database.execute_sql(sql, params).fetchall()
+    rows = prepared.execute(sql, params).fetchall()
     items = [_row(r) for r in rows[:limit]]
     return Page(items, items[-1].cursor if len(rows) > limit else None)
 

@@ -207,6 +207,23 @@ def test_audit_rows_cannot_be_changed_or_deleted(world: World, who: str):
     )
 
 
+@pytest.mark.parametrize("who", ATTACKERS + ["admin"])
+def test_nobody_writes_activity_tree_or_runs_its_maintenance(world: World, who: str):
+    """activity_tree is derived data: only its triggers write it, as the owner."""
+    world.installer("UPDATE account SET parent_id = %s WHERE id = %s",
+                    (world.ids["acc_rita"], world.ids["acc_nate"]))  # fmt: skip
+    before = world.installer("SELECT * FROM activity_tree ORDER BY activity_id")
+    assert before
+    conn = world.connect(who)
+    refused(conn, "DELETE FROM activity_tree")
+    refused(conn, "UPDATE activity_tree SET occurred_at = now()")
+    refused(conn, "TRUNCATE activity_tree")
+    refused(conn, f"INSERT INTO activity_tree VALUES ({world.ids['acc_sam']}, now(), "
+                  f"{world.ids['act_nate']})")  # fmt: skip
+    refused(conn, "SELECT activity_tree_rebuild()")
+    assert world.installer("SELECT * FROM activity_tree ORDER BY activity_id") == before
+
+
 def test_audit_reading_admins_all_others_only_visible_rows(world: World):
     set_all_defaults(world, "private")
     total = world.one("SELECT count(*) FROM audit_log")

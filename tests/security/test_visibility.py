@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from db.services.activities import Scope, timeline_sql
 from tests.security.conftest import World, set_all_defaults
 
 
@@ -126,3 +127,27 @@ def test_policy_helpers_run_once_per_query(world: World):
     for line in plan.splitlines():
         if "sec_hier_user_ids" in line and "loops=" in line:
             assert "loops=1" in line
+
+
+def test_activity_tree_shows_only_activities_one_may_read(world: World):
+    """activity_tree (0005) names an activity, its time and an ancestor account. Sam's account
+    under Rita's: Rita sees her account but not Sam's, so neither his call nor its row."""
+    set_all_defaults(world, "private")
+    world.installer("UPDATE account SET parent_id = %s WHERE id = %s",
+                    (world.ids["acc_rita"], world.ids["acc_sam"]))  # fmt: skip
+    sams_call = world.ids["act_sam"]
+    assert world.one("SELECT count(*) FROM activity_tree WHERE activity_id = %s",
+                     (sams_call,)) == 1  # fmt: skip
+    with world.connect("rita").cursor() as cur:
+        cur.execute("SELECT activity_id FROM activity_tree")
+        assert cur.fetchall() == []
+        sql, params = timeline_sql(Scope("account_tree", world.ids["acc_rita"]))
+        cur.execute(sql, params)
+        assert [r[3] for r in cur.fetchall()] == ["Call for rita"]
+    with world.connect("sam").cursor() as cur:  # his own call: his to see
+        cur.execute("SELECT activity_id FROM activity_tree")
+        assert cur.fetchall() == [(sams_call,)]
+    # the manager of North sees Rita's account, but Sam is in South: still hidden from her
+    with world.connect("mona").cursor() as cur:
+        cur.execute("SELECT activity_id FROM activity_tree")
+        assert cur.fetchall() == []
