@@ -59,6 +59,25 @@ def measure(fn: Callable[[], object], reps: int, warmup: int = 5) -> Stats:
     return Stats(statistics.median(times), percentile(times, 0.95), reps)
 
 
+def measure_pair(
+    fn: Callable[[], object], floor: Callable[[], object], reps: int, warmup: int = 5
+) -> tuple[Stats, Stats]:
+    """Like `measure` for `fn` and its floor, run alternately: on a shared, noisy machine a
+    slow spell then hits both alike instead of whichever happened to run during it."""
+    for _ in range(warmup):
+        fn()
+        floor()
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(reps):
+        for which, f in ((0, fn), (1, floor)) if i % 2 == 0 else ((1, floor), (0, fn)):
+            t0 = time.perf_counter()
+            f()
+            times[which].append((time.perf_counter() - t0) * 1000)
+    a, b = times
+    return (Stats(statistics.median(a), percentile(a, 0.95), reps),
+            Stats(statistics.median(b), percentile(b, 0.95), reps))  # fmt: skip
+
+
 def verdict(passed: bool | None) -> str:
     return "-" if passed is None else ("PASS" if passed else "MISS")
 

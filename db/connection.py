@@ -39,8 +39,12 @@ def session_options(schema: str, existing: str | None = None) -> str:
     # jit=off: RLS policies inflate cost estimates, and PostgreSQL then JIT-compiles even a
     # 50-row page (measured: 5 s of a 5.1 s timeline query at 1M contacts). Our queries are
     # short keyset pages; JIT never pays for itself here.
+    # plan_cache_mode: our prepared statements (db/prepared.py) are keyset pages through
+    # indexes; their generic plan is the plan, so it is used from the first run on every pooled
+    # connection instead of after five custom plans (each costing the full planning).
     opts = (
         f"-c search_path={schema},public -c statement_timeout={STATEMENT_TIMEOUT_MS} -c jit=off"
+        " -c plan_cache_mode=force_generic_plan"
     )
     return f"{existing} {opts}" if existing else opts
 

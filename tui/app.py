@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable
 
@@ -55,6 +56,9 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "trash": _trash,
     "admin": _admin,
 }
+
+
+FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
 class SwitchboardApp(App[None]):
@@ -130,6 +134,12 @@ class SwitchboardApp(App[None]):
         return True
 
     def on_session_loaded(self, message: SessionLoaded) -> None:
+        # Everything made so far (modules, the first screen, the session) lives as long as the
+        # app: move it out of the collector's reach. Without this a full collection walks it
+        # all and stalls the interface for 40-110 ms at random moments (measured in B5). Full
+        # collections also come ten times less often (young ones are unchanged).
+        gc.freeze()
+        gc.set_threshold(*FRIENDLY_GC)
         self.me = message.me
         self.live = True
         self.sub_title = clean(message.me.display_name, single_line=True)

@@ -14,6 +14,7 @@ from tui.screens.admin import AdminScreen
 from tui.screens.admin_form import AdminForm
 from tui.screens.confirm import ConfirmModal
 from tui.screens.login import LoginRequest, LoginScreen
+from tui.widgets.status_bar import StatusBar
 
 _n = itertools.count()
 
@@ -95,7 +96,7 @@ async def test_admin_creates_a_user_who_then_logs_in_and_sees_only_what_they_may
         await settle(app, pilot)
         assert not isinstance(app.screen, LoginScreen)
         assert app.me is not None and app.me.username == name and app.me.role == "rep"
-        assert "New Rep (rep)" in str(app.screen.query_one("#status-who").content)
+        assert "New Rep (rep)" in app.screen.query_one(StatusBar).who
         # only what they may: no admin key, no admin screen, no invisible accounts
         assert app.check_action("switch_mode", ("admin",)) is False
         await pilot.press("0")

@@ -15,8 +15,10 @@ async def test_header_names_the_person_and_says_live(admin_dsn):
         await app.workers.wait_for_complete()
         await pilot.pause()
         bar = app.screen.query_one(StatusBar)
-        assert "Ada Admin (admin)" in str(bar.query_one("#status-who").content)
-        assert "live" in str(bar.query_one("#status-state").content)
+        assert "Ada Admin (admin)" in bar.who
+        assert bar.state == "● live"
+        line = "".join(s.text for s in bar.render_line(0))
+        assert "Switchboard · Ada Admin (admin)" in line and "● live" in line
 
 
 async def test_help_lists_the_keys_and_closes_with_escape(admin_dsn):

@@ -13,7 +13,7 @@ from tests.hostile import MARKUP_ACTION, OSC_TITLE
 from tests.tui.test_log_activity import rows, settle
 from tui.app import SwitchboardApp
 from tui.screens.activity_detail import ActivityDetailScreen
-from tui.screens.timeline import TimelineScreen
+from tui.screens.timeline import TimelineScreen, open_timeline
 from tui.screens.timeline_filter import TimelineFilterScreen
 from tui.widgets.record_list import Header, RecordList
 
@@ -123,3 +123,53 @@ async def test_x_marks_a_task_done_and_enter_opens_it(data, installer_dsn):
         assert "line two" in str(app.screen.query_one("#detail-body").content)
         await pilot.press("escape")
         assert isinstance(app.screen, TimelineScreen)
+
+
+async def test_open_timeline_pushes_the_screen_filled(data, installer_dsn):
+    """The `t` path: the first page is fetched, then the screen opens with it (one frame)."""
+    add_activities(installer_dsn, [
+        {"kind": "call", "subject": "first call", "occurred_at": data.now,
+         "account_id": data.child_ids[0]},
+    ])  # fmt: skip
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        open_timeline(app.screen, Scope("account_tree", data.root_id), "Volvo Group")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        assert [a.subject for a in app.screen.query_one(RecordList).items] == ["first call"]
+        assert "Volvo Group" in str(app.screen.query_one("#timeline-title").content)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, TimelineScreen)
+
+
+async def test_a_slow_first_page_opens_the_screen_loading(data, installer_dsn, monkeypatch):
+    """A page slower than PREFETCH_WAIT: the screen opens at once and loads the page itself."""
+    import time as clock
+
+    from db.services import activities
+
+    add_activities(installer_dsn, [
+        {"kind": "note", "subject": "slow note", "occurred_at": data.now,
+         "contact_id": data.contact_id},
+    ])  # fmt: skip
+    real = activities.timeline
+
+    def slow(*args, **kwargs):
+        clock.sleep(0.6)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(activities, "timeline", slow)
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        open_timeline(app.screen, Scope("contact", data.contact_id), "Anna Lind")
+        await pilot.pause(0.35)
+        assert isinstance(app.screen, TimelineScreen)
+        assert "Loading" in screen_text(app)
+        await settle(app, pilot)
+        await pilot.pause(0.7)
+        await settle(app, pilot)
+        assert [a.subject for a in app.screen.query_one(RecordList).items] == ["slow note"]
+        assert len(app.screen_stack) == 2  # the late prefetch did not open a second one

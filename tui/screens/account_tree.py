@@ -422,11 +422,11 @@ class AccountTreeScreen(BaseScreen):
 
     def action_timeline(self) -> None:
         from db.services.activities import Scope
-        from tui.screens.timeline import TimelineScreen
+        from tui.screens.timeline import open_timeline
 
         if self.selected is not None:
             name = clean(self.selected.name, limit=60, single_line=True)
-            self.app.push_screen(TimelineScreen(Scope("account_tree", self.selected.id), name))
+            open_timeline(self, Scope("account_tree", self.selected.id), name)
 
     def _form_done(self, result: FormResult | None) -> None:
         if result is None:

@@ -264,11 +264,11 @@ class ContactDetailScreen(BaseScreen):
 
     def action_timeline(self) -> None:
         from db.services.activities import Scope
-        from tui.screens.timeline import TimelineScreen
+        from tui.screens.timeline import open_timeline
 
         if self.view is not None:
             name = clean(self.view.detail.full_name, limit=60, single_line=True)
-            self.app.push_screen(TimelineScreen(Scope("contact", self.contact_id), name))
+            open_timeline(self, Scope("contact", self.contact_id), name)
 
     def action_edit(self) -> None:
         from tui.screens.contact_form import ContactFormScreen

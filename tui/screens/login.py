@@ -16,9 +16,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from tui.text import safe, safe_markup
+from tui.widgets.footer import KeyFooter
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class LoginScreen(Screen[None]):
             yield Label("Password")
             yield Input(password=True, id="login-password")
             yield Static(safe(self.request.reason), id="login-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         user = self.query_one("#login-user", Input)

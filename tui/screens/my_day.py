@@ -181,7 +181,7 @@ class MyDayScreen(BaseScreen):
         self.app.push_screen(LogActivityScreen(kind="task"))
 
     def action_my_timeline(self) -> None:
-        from tui.screens.timeline import TimelineScreen
+        from tui.screens.timeline import open_timeline
 
         if self.user_id is not None:
-            self.app.push_screen(TimelineScreen(Scope("person", self.user_id)))
+            open_timeline(self, Scope("person", self.user_id))

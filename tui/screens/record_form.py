@@ -23,7 +23,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from db.connection import database
 from db.errors import Conflict, SwitchboardError, ValidationError, ValidationErrors
@@ -32,6 +32,7 @@ from tui.screens.confirm import ConfirmModal
 from tui.screens.conflict import ConflictModal
 from tui.screens.duplicates import DuplicateModal
 from tui.text import safe, safe_markup
+from tui.widgets.footer import KeyFooter
 from tui.widgets.form_fields import control_id, show_error
 
 
@@ -153,7 +154,7 @@ class RecordFormScreen(Screen[FormResult | None]):
         with VerticalScroll(id="form-body"):
             yield from self.compose_fields()
         yield Static("", id="form-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#form-body").disabled = self.record_id is not None

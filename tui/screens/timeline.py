@@ -9,6 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from db.connection import database
@@ -25,10 +26,16 @@ MAX_ITEMS = 5_000  # beyond this the person narrows the filter instead of scroll
 
 
 class PageLoaded(Message):
-    def __init__(self, generation: int, page: Page, name: str | None) -> None:
+    def __init__(self, generation: int, page: Page) -> None:
         super().__init__()
         self.generation = generation
         self.page = page
+
+
+class NameLoaded(Message):
+    def __init__(self, generation: int, name: str) -> None:
+        super().__init__()
+        self.generation = generation
         self.name = name
 
 
@@ -61,10 +68,11 @@ class TimelineScreen(BaseScreen):
                 id="timeline-back"),
     ]  # fmt: skip
 
-    def __init__(self, scope: Scope, name_hint: str = "") -> None:
+    def __init__(self, scope: Scope, name_hint: str = "", first_page: Page | None = None) -> None:
         super().__init__()
         self.scope = scope
         self.name_hint = name_hint
+        self.first_page = first_page  # fetched before the push (open_timeline): no 2nd frame
         self.filter = TimelineFilter()
         self.generation = 0
         self.next_cursor: Cursor | None = None
@@ -82,7 +90,15 @@ class TimelineScreen(BaseScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(RecordList).focus()
-        self.reload()
+        if self.first_page is None:
+            self.reload()
+            return
+        page, self.first_page = self.first_page, None
+        self.generation += 1
+        self._update_title()
+        self.on_page_loaded(PageLoaded(self.generation, page))
+        if not self.name_hint:
+            self.load_name(self.generation, self.scope)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -99,7 +115,8 @@ class TimelineScreen(BaseScreen):
         self._update_title()
         self._status("loading…")
         self.loading = True
-        self.load_page(self.generation, self.scope, None, self.filter, want_name=True)
+        self.load_page(self.generation, self.scope, None, self.filter,
+                       want_name=not self.name_hint)  # fmt: skip
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="timeline")
     def load_page(
@@ -107,21 +124,36 @@ class TimelineScreen(BaseScreen):
         want_name: bool = False,
     ) -> None:  # fmt: skip
         with database.connection_context():
-            name = activities.scope_name(scope) if want_name else None
+            # The page first, so it is on screen as soon as it can be; then, when the caller
+            # did not know it, the name for the title.
             page = activities.timeline(
                 scope, before=before, kinds=filt.kinds or None, author_id=filt.author_id,
                 since=filt.since, until=filt.until,
             )  # fmt: skip
+            if get_current_worker().is_cancelled:
+                return
+            self.post_message(PageLoaded(generation, page))
+            if want_name:
+                name = activities.scope_name(scope)
+                if not get_current_worker().is_cancelled:
+                    self.post_message(NameLoaded(generation, name))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="timeline-name")
+    def load_name(self, generation: int, scope: Scope) -> None:
+        with database.connection_context():
+            name = activities.scope_name(scope)
         if not get_current_worker().is_cancelled:
-            self.post_message(PageLoaded(generation, page, name))
+            self.post_message(NameLoaded(generation, name))
+
+    def on_name_loaded(self, message: NameLoaded) -> None:
+        if message.generation == self.generation:
+            self.name_hint = message.name
+            self._update_title()
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.generation != self.generation:
             return  # an answer to a question nobody asks any more
         self.loading = False
-        if message.name is not None:
-            self.name_hint = message.name
-            self._update_title()
         rows: list[object] = []
         for item in message.page.items:
             day = local_day(item.occurred_at)
@@ -165,11 +197,12 @@ class TimelineScreen(BaseScreen):
                 name=self.name_hint,
                 kind=kind,
                 filter=self.filter.describe(),
-            )  # fmt: skip
-        )
+            ),
+            layout=False,  # one fixed line: no layout pass
+        )  # fmt: skip
 
     def _status(self, text: str) -> None:
-        self.query_one("#timeline-status").update(safe(text))
+        self.query_one("#timeline-status").update(safe(text), layout=False)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -253,3 +286,32 @@ class TimelineScreen(BaseScreen):
             self.refresh_bindings()
         if message.note:
             self.notify(clean(message.note, single_line=True), markup=False, timeout=4)
+
+
+PREFETCH_WAIT = 0.25  # seconds: a slower first page is shown loading on the opened screen
+
+
+def open_timeline(origin: Widget, scope: Scope, name_hint: str = "") -> None:
+    """Open a timeline from `origin` (a screen): fetch its first page, then push the screen with
+    it, so it appears once, filled (B5 "painted"), rather than empty and then again.
+
+    If the page takes longer than PREFETCH_WAIT (or fails), the screen opens at once and loads
+    (or reports) the page itself; a page that arrives after that is dropped."""
+    state = {"open": False}
+
+    def push(page: Page | None) -> None:
+        if state["open"] or not origin.is_attached:
+            return
+        state["open"] = True
+        origin.app.push_screen(TimelineScreen(scope, name_hint, first_page=page))
+
+    def fetch() -> None:
+        try:
+            with database.connection_context():
+                page = activities.timeline(scope)
+        except Exception:  # noqa: BLE001 (the screen's own load reports it)
+            page = None
+        origin.app.call_from_thread(push, page)
+
+    origin.set_timer(PREFETCH_WAIT, lambda: push(None))
+    origin.run_worker(fetch, thread=True, group="open-timeline", exit_on_error=False)

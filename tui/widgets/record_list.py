@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.segment import Segment
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -80,6 +81,8 @@ class RecordList(ScrollView, can_focus=True):
         self.empty = empty
         self.rows: list[Any] = []
         self._asked_at = -1
+        # Rendered lines by (row index, width, highlighted): a frame redraws only what changed.
+        self._lines: LRUCache[tuple[int, int, bool], Strip] = LRUCache(1024)
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -96,6 +99,7 @@ class RecordList(ScrollView, can_focus=True):
 
     def clear(self, empty: str | None = None) -> None:
         self.rows = []
+        self._lines.clear()
         self._asked_at = -1
         if empty is not None:
             self.empty = empty
@@ -116,6 +120,7 @@ class RecordList(ScrollView, can_focus=True):
         for index, row in enumerate(self.rows):
             if not isinstance(row, Header) and match(row):
                 self.rows[index] = new
+                self._lines.clear()
                 self.refresh()
                 return
 
@@ -134,6 +139,10 @@ class RecordList(ScrollView, can_focus=True):
             return Strip.blank(width)
         if index >= len(self.rows):
             return Strip.blank(width)
+        key = (index, width, index == self.cursor)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
         row = self.rows[index]
         if isinstance(row, Header):
             content = row.label
@@ -146,7 +155,12 @@ class RecordList(ScrollView, can_focus=True):
             strip = strip.apply_style(style)
         if index == self.cursor:
             strip = strip.apply_style(self.get_component_rich_style("record-list--cursor"))
+        self._lines[key] = strip
         return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()  # focus, theme: the cursor and header styles changed
 
     # -- movement -----------------------------------------------------------------------------
 

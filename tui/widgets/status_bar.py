@@ -1,55 +1,72 @@
-"""The top line: product, who is logged in (name, role, team), connection state, clock."""
+"""The top line: product, who is logged in (name, role, team), connection state, clock.
+
+One widget that renders one line (not a row of child widgets): every screen has one, and each
+child widget costs its mount and styling on every screen push (B5 "painted"). Changes repaint
+the line without a layout pass.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
+from rich.cells import cell_len, set_cell_size
+from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 from db.services.session import Me
-from tui.text import safe_markup
+from tui.text import clean
+
+STATES = {None: "○ connecting", True: "● live", False: "✕ offline"}
 
 
-class StatusBar(Horizontal):
+class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar {
         dock: top;
         height: 1;
+        width: 1fr;
         background: $primary-background;
         color: $text;
+        padding: 0 1;
     }
-    StatusBar #status-who { width: 1fr; padding: 0 1; }
-    StatusBar #status-state { width: auto; padding: 0 1; }
-    StatusBar #status-clock { width: 7; }
     """
 
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
-
-    def compose(self) -> ComposeResult:
-        yield Static("Switchboard", id="status-who")
-        yield Static("○ connecting", id="status-state")
-        yield Static("", id="status-clock")
+    clock: reactive[str] = reactive("")
 
     def on_mount(self) -> None:
         self._tick()
         self.set_interval(30, self._tick)
 
     def _tick(self) -> None:
-        self.query_one("#status-clock", Static).update(datetime.now().strftime("%H:%M"))
+        self.clock = datetime.now().strftime("%H:%M")
 
-    def watch_me(self, me: Me | None) -> None:
+    @property
+    def who(self) -> str:
+        """'Switchboard · Ada Admin (admin, North)': plain text, cleaned."""
+        me = self.me
         if me is None:
-            return
-        detail = ", ".join(part for part in (me.role, me.team) if part)
-        template = "[b]Switchboard[/b] · $name" + (" ($detail)" if detail else "")
-        self.query_one("#status-who", Static).update(
-            safe_markup(template, name=me.display_name, detail=detail)
-        )
+            return "Switchboard"
+        detail = ", ".join(clean(part, limit=40, single_line=True)
+                           for part in (me.role, me.team) if part)  # fmt: skip
+        name = clean(me.display_name, limit=60, single_line=True)
+        return f"Switchboard · {name}" + (f" ({detail})" if detail else "")
 
-    def watch_live(self, live: bool | None) -> None:
-        label = {None: "○ connecting", True: "● live", False: "✕ offline"}[live]
-        self.query_one("#status-state", Static).update(label)
+    @property
+    def state(self) -> str:
+        return STATES[self.live]
+
+    def render(self) -> Content:
+        width = self.content_region.width
+        right = f"{self.state}   {self.clock}"
+        room = max(width - cell_len(right) - 2, 0)
+        who = self.who
+        if cell_len(who) > room:
+            who = set_cell_size(who, max(room - 1, 0)) + "…" if room else ""
+        left = Content.assemble(("Switchboard", "bold"), who[len("Switchboard") :])
+        if not who.startswith("Switchboard"):
+            left = Content(who)
+        gap = " " * max(width - left.cell_length - cell_len(right), 2)
+        return Content.assemble(left, gap, right)
