@@ -121,8 +121,14 @@ class ContactFormScreen(RecordFormScreen):
     def _rows(self, section: str) -> list[tuple[str | None, str]]:
         rows = []
         for row in self.query_one(f"#{section}").query(ListRow):
-            kind = row.query_one(Select).value
-            rows.append((None if kind == Select.NULL else kind, row.query_one(Input).value))
+            selects, inputs = row.query(Select), row.query(Input)
+            if not selects or not inputs:  # not composed yet: it will show what it was made with
+                rows.append((row.kind or LISTS[section][0], row.value))
+                continue
+            kind = selects.first().value
+            if kind == Select.NULL:  # mounted this refresh: its Select has no value yet
+                kind = row.kind or LISTS[section][0]
+            rows.append((kind, inputs.first().value))
         return rows
 
     def _build_lists(self, raw: dict[str, Any], focus: tuple[str, int] | None = None) -> None:
@@ -134,8 +140,12 @@ class ContactFormScreen(RecordFormScreen):
             for index, (kind, value) in enumerate(rows):
                 if index < len(existing):
                     row = existing[index]
-                    row.query_one(Select).value = kind or LISTS[section][0]
-                    write_control(row.query_one(Input), value)
+                    selects, inputs = row.query(Select), row.query(Input)
+                    if not selects or not inputs:  # not composed yet: compose with these
+                        row.kind, row.value = kind, value
+                        continue
+                    selects.first().value = kind or LISTS[section][0]
+                    write_control(inputs.first(), value)
                 else:
                     container.mount(ListRow(section, index, kind, value))
                     container.mount(

@@ -83,7 +83,7 @@ class HistoryScreen(BaseScreen):
         self.record_title = title
         self.next_before: history.Cursor | None = None
         self.loaded = 0
-        self.loading = False
+        self.fetching = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(safe_markup("History · $title", title=self.record_title), id="history-title")
@@ -109,7 +109,7 @@ class HistoryScreen(BaseScreen):
             self.post_message(HistoryLoaded(page, before is None))
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        self.loading = False
+        self.fetching = False
         table = self.query_one(DataTable)
         if message.first:
             table.clear()
@@ -126,8 +126,8 @@ class HistoryScreen(BaseScreen):
         self.refresh_bindings()
 
     def action_more(self) -> None:
-        if self.next_before is not None and not self.loading:
-            self.loading = True
+        if self.next_before is not None and not self.fetching:
+            self.fetching = True
             self.load(self.next_before)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -76,7 +76,9 @@ class TimelineScreen(BaseScreen):
         self.filter = TimelineFilter()
         self.generation = 0
         self.next_cursor: Cursor | None = None
-        self.loading = False
+        # Not `loading`: that is Textual's own reactive, which covers the screen with a spinner
+        # and holds its layout until it is set back.
+        self.fetching = False
         self.last_day: date | None = None
         self.count = 0
 
@@ -114,7 +116,7 @@ class TimelineScreen(BaseScreen):
         self.query_one(RecordList).clear(empty="Loading…")
         self._update_title()
         self._status("loading…")
-        self.loading = True
+        self.fetching = True
         self.load_page(self.generation, self.scope, None, self.filter,
                        want_name=not self.name_hint)  # fmt: skip
 
@@ -153,7 +155,7 @@ class TimelineScreen(BaseScreen):
     def on_page_loaded(self, message: PageLoaded) -> None:
         if message.generation != self.generation:
             return  # an answer to a question nobody asks any more
-        self.loading = False
+        self.fetching = False
         rows: list[object] = []
         for item in message.page.items:
             day = local_day(item.occurred_at)
@@ -181,9 +183,9 @@ class TimelineScreen(BaseScreen):
             self._status(f"{self.count:,} shown · more load as you scroll")
 
     def on_record_list_near_end(self, message: RecordList.NearEnd) -> None:
-        if self.loading or self.next_cursor is None or self.count >= MAX_ITEMS:
+        if self.fetching or self.next_cursor is None or self.count >= MAX_ITEMS:
             return
-        self.loading = True
+        self.fetching = True
         self._status(f"{self.count:,} shown · loading more…")
         self.load_page(self.generation, self.scope, self.next_cursor, self.filter)
 
