@@ -54,7 +54,7 @@ def contact_candidates(
             """
             WITH hits AS (
                 SELECT e.contact_id AS id, 1 AS rank, 'same email' AS reason
-                  FROM contact_email e WHERE lower(e.email) = ANY(%s::text[])
+                  FROM contact_email e WHERE e.email_key = ANY(%s::text[])
                 UNION ALL
                 SELECT p.contact_id, 2, 'same phone'
                   FROM contact_phone p WHERE p.e164 = ANY(%s::text[])
@@ -96,7 +96,10 @@ def contact_candidates(
 def account_candidates(
     name: str, exclude_id: int | None = None, limit: int = LIMIT
 ) -> list[Candidate]:
-    """Live accounts whose name is the same (any case) or very similar, most similar first."""
+    """Live accounts whose name is the same (any case) or very similar, most similar first.
+
+    Only `%` in the condition: the same name in any case has similarity 1, and `%` is the one
+    operator the trigram index serves under RLS (LEAKPROOF, migration 0006); lower() is not."""
     text = (name or "").strip()
     if not text:
         return []
@@ -107,12 +110,12 @@ def account_candidates(
             SELECT a.id, a.name, p.name,
                    CASE WHEN lower(a.name) = lower(%s) THEN 'same name' ELSE 'similar name' END
               FROM account a LEFT JOIN account p ON p.id = a.parent_id
-             WHERE a.deleted_at IS NULL AND (a.name %% %s OR lower(a.name) = lower(%s))
+             WHERE a.deleted_at IS NULL AND a.name %% %s
                AND a.id IS DISTINCT FROM %s
              ORDER BY similarity(a.name, %s) DESC, a.id
              LIMIT %s
             """,
-            (text, text, text, exclude_id, text, limit),
+            (text, text, exclude_id, text, limit),
         )
         rows = cursor.fetchall()
     return [Candidate("account", r[0], r[1], r[2], r[3]) for r in rows]

@@ -17,7 +17,7 @@ PAGE = 50
 IGNORED = frozenset({"id", "created_at", "updated_at", "version"})
 # Detail rows shown in their parent's history, with the fields that only link them left out.
 DETAIL = {"contact_phone": "phone", "contact_email": "email"}
-DETAIL_IGNORED = frozenset({"contact_id", "position"})
+DETAIL_IGNORED = frozenset({"contact_id", "position", "email_key"})  # email_key: derived
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,27 @@ def test_activity_tree_shows_only_activities_one_may_read(world: World):
     with world.connect("mona").cursor() as cur:
         cur.execute("SELECT activity_id FROM activity_tree")
         assert cur.fetchall() == []
+
+
+def test_duplicate_checks_use_their_indexes_and_show_only_visible_records(world: World):
+    """Migration 0006: the email key and the trigram operator work under RLS (so the checks
+    use their indexes at 1M contacts) and still return only what the person may see."""
+    set_all_defaults(world, "private")
+    world.installer("INSERT INTO contact_email (contact_id, email) VALUES (%s, 'Same@Example.com')",
+                    (world.ids["con_sam"],))  # fmt: skip
+    with world.connect("rita").cursor() as cur:
+        cur.execute("SELECT contact_id FROM contact_email WHERE email_key = 'same@example.com'")
+        assert cur.fetchall() == []  # Sam's contact: not hers
+        cur.execute("SELECT name FROM account WHERE name OPERATOR(public.%) 'Acme of sam'")
+        assert "Acme of sam" not in {r[0] for r in cur.fetchall()}  # same name, not hers
+        cur.execute("SELECT name FROM account WHERE name OPERATOR(public.%) 'Acme of rita'")
+        assert "Acme of rita" in {r[0] for r in cur.fetchall()}
+        for sql in ("SELECT 1 FROM contact_email WHERE email_key = 'same@example.com'",
+                    "SELECT 1 FROM account WHERE name OPERATOR(public.%) 'Acme of rita'"):
+            cur.execute("SET enable_seqscan = off; EXPLAIN " + sql)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            assert "Index" in plan and "Seq Scan on contact_email" not in plan, plan
+    with world.connect("sam").cursor() as cur:
+        cur.execute("SELECT contact_id FROM contact_email WHERE email_key = 'same@example.com'")
+        assert cur.fetchall() == [(world.ids["con_sam"],)]
+    assert world.one("SELECT proleakproof FROM pg_proc WHERE proname = 'similarity_op'") is True
