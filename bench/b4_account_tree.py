@@ -5,9 +5,7 @@ against raw psycopg2 floors (keyset query, recursive CTE) on a raw connection as
 
 from __future__ import annotations
 
-import psycopg2
-
-from bench.common import Row, Stats, measure
+from bench.common import Row, Stats, installer_cursor, measure
 from bench.dataset import Dataset
 from db import connection
 from db.connection import database
@@ -35,25 +33,20 @@ SELECT (SELECT count(*) FROM sub),
 
 def targets(installer_dsn: str, schema: str) -> dict[str, int]:
     """The nodes to time: the parent with most children, a 6-deep node, the biggest group."""
-    conn = psycopg2.connect(installer_dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET search_path = {schema}, public")
-            cur.execute("SELECT parent_id, count(*) FROM account WHERE parent_id IS NOT NULL "
-                        "GROUP BY parent_id ORDER BY count(*) DESC, parent_id LIMIT 1")  # fmt: skip
-            big_parent, big_children = cur.fetchone()
-            cur.execute("""
-                WITH RECURSIVE t(id, root, depth) AS (
-                    SELECT id, id, 1 FROM account WHERE parent_id IS NULL
-                    UNION ALL SELECT a.id, t.root, t.depth + 1
-                    FROM account a JOIN t ON a.parent_id = t.id)
-                SELECT (SELECT id FROM t WHERE depth = 6 ORDER BY id LIMIT 1),
-                       (SELECT root FROM t GROUP BY root ORDER BY count(*) DESC LIMIT 1),
-                       (SELECT count(*) FROM t GROUP BY root ORDER BY count(*) DESC LIMIT 1)
-            """)
-            deep, group_root, group_size = cur.fetchone()
-    finally:
-        conn.close()
+    with installer_cursor(installer_dsn, schema) as cur:
+        cur.execute("SELECT parent_id, count(*) FROM account WHERE parent_id IS NOT NULL "
+                    "GROUP BY parent_id ORDER BY count(*) DESC, parent_id LIMIT 1")  # fmt: skip
+        big_parent, big_children = cur.fetchone()
+        cur.execute("""
+            WITH RECURSIVE t(id, root, depth) AS (
+                SELECT id, id, 1 FROM account WHERE parent_id IS NULL
+                UNION ALL SELECT a.id, t.root, t.depth + 1
+                FROM account a JOIN t ON a.parent_id = t.id)
+            SELECT (SELECT id FROM t WHERE depth = 6 ORDER BY id LIMIT 1),
+                   (SELECT root FROM t GROUP BY root ORDER BY count(*) DESC LIMIT 1),
+                   (SELECT count(*) FROM t GROUP BY root ORDER BY count(*) DESC LIMIT 1)
+        """)
+        deep, group_root, group_size = cur.fetchone()
     return {"big_parent": big_parent, "big_children": big_children, "deep": deep,
             "group_root": group_root, "group_size": group_size}  # fmt: skip
 

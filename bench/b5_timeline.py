@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-import psycopg2
-
-from bench.common import Row, Stats, measure, measure_pair, percentile
+from bench.common import Row, Stats, installer_cursor, measure, measure_pair, percentile
 from bench.dataset import Dataset
 from db import connection, prepared
 from db.connection import database
@@ -24,23 +22,18 @@ PAGES = 20
 
 def targets(installer_dsn: str, schema: str) -> dict[str, int]:
     """The account with most activities (50k at scale 1) and its busiest contact."""
-    conn = psycopg2.connect(installer_dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SET search_path = {schema}, public")
-            cur.execute("SELECT account_id, count(*) FROM activity WHERE account_id IS NOT NULL "
-                        "GROUP BY account_id ORDER BY count(*) DESC LIMIT 1")  # fmt: skip
-            account, n_account = cur.fetchone()
-            cur.execute("SELECT contact_id, count(*) FROM activity WHERE account_id = %s "
-                        "AND contact_id IS NOT NULL GROUP BY contact_id "
-                        "ORDER BY count(*) DESC LIMIT 1", (account,))  # fmt: skip
-            contact, n_contact = cur.fetchone()
-            cur.execute("WITH RECURSIVE t(id) AS (SELECT %s::bigint UNION SELECT a.id "
-                        "FROM account a JOIN t ON a.parent_id = t.id) SELECT count(*) FROM t",
-                        (account,))  # fmt: skip
-            n_tree = cur.fetchone()[0]
-    finally:
-        conn.close()
+    with installer_cursor(installer_dsn, schema) as cur:
+        cur.execute("SELECT account_id, count(*) FROM activity WHERE account_id IS NOT NULL "
+                    "GROUP BY account_id ORDER BY count(*) DESC LIMIT 1")  # fmt: skip
+        account, n_account = cur.fetchone()
+        cur.execute("SELECT contact_id, count(*) FROM activity WHERE account_id = %s "
+                    "AND contact_id IS NOT NULL GROUP BY contact_id "
+                    "ORDER BY count(*) DESC LIMIT 1", (account,))  # fmt: skip
+        contact, n_contact = cur.fetchone()
+        cur.execute("WITH RECURSIVE t(id) AS (SELECT %s::bigint UNION SELECT a.id "
+                    "FROM account a JOIN t ON a.parent_id = t.id) SELECT count(*) FROM t",
+                    (account,))  # fmt: skip
+        n_tree = cur.fetchone()[0]
     return {"account": account, "account_activities": n_account, "contact": contact,
             "contact_activities": n_contact, "tree_accounts": n_tree}  # fmt: skip
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+
+import psycopg2
 
 
 @dataclass
@@ -45,6 +48,18 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
     return ordered[k]
+
+
+@contextmanager
+def installer_cursor(dsn: str, schema: str) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor on a fresh connection as `dsn` (the installer) with the schema on the path."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET search_path = {schema}, public")
+            yield cur
+    finally:
+        conn.close()
 
 
 def measure(fn: Callable[[], object], reps: int, warmup: int = 5) -> Stats:

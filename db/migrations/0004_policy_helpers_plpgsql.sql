@@ -62,7 +62,8 @@ BEGIN
 END
 $$;
 
--- The person and everyone in the teams they manage (and sub-teams).
+-- The person and everyone in the teams they manage (and sub-teams). Managers pay one more
+-- call (sec_hier_team_ids); everyone else stops at the fast path.
 CREATE OR REPLACE FUNCTION sec_hier_user_ids() RETURNS bigint[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -78,16 +79,9 @@ BEGIN
         RETURN ARRAY[me];
     END IF;
     RETURN (
-        WITH RECURSIVE t(id) AS (
-            SELECT tm.id FROM {{schema}}.team tm
-            WHERE tm.manager_id = me AND tm.deleted_at IS NULL
-            UNION
-            SELECT c.id FROM {{schema}}.team c JOIN t ON c.parent_id = t.id
-            WHERE c.deleted_at IS NULL
-        )
         SELECT coalesce(array_agg(DISTINCT u.id), '{}')
         FROM {{schema}}.app_user u
-        WHERE u.id = me OR u.team_id IN (SELECT id FROM t)
+        WHERE u.id = me OR u.team_id = ANY ({{schema}}.sec_hier_team_ids())
     );
 END
 $$;
@@ -96,30 +90,17 @@ $$;
 CREATE OR REPLACE FUNCTION sec_member_team_ids() RETURNS bigint[]
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    me bigint;
     own_team bigint;
+    managed bigint[];
 BEGIN
-    SELECT u.id, u.team_id INTO me, own_team FROM {{schema}}.app_user u
+    SELECT u.team_id INTO own_team FROM {{schema}}.app_user u
      WHERE u.username = session_user::text AND u.active;
-    IF me IS NULL THEN
-        RETURN '{}';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM {{schema}}.team tm
-                   WHERE tm.manager_id = me AND tm.deleted_at IS NULL) THEN
-        RETURN CASE WHEN own_team IS NULL THEN '{}'::bigint[] ELSE ARRAY[own_team] END;
-    END IF;
+    managed := {{schema}}.sec_hier_team_ids();
     RETURN (
-        WITH RECURSIVE t(id) AS (
-            SELECT tm.id FROM {{schema}}.team tm
-            WHERE tm.manager_id = me AND tm.deleted_at IS NULL
-            UNION
-            SELECT c.id FROM {{schema}}.team c JOIN t ON c.parent_id = t.id
-            WHERE c.deleted_at IS NULL
-        )
         SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
             SELECT own_team AS x WHERE own_team IS NOT NULL
             UNION ALL
-            SELECT id FROM t
+            SELECT unnest(managed)
         ) s
     );
 END
