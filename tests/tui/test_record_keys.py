@@ -181,3 +181,33 @@ async def test_n_and_l_still_type_into_the_filter(crm):
 
         assert app.screen.query_one("#account-filter", Input).value == "lind nl"
         assert isinstance(app.screen, AccountTreeScreen)
+
+
+async def test_after_a_save_the_tree_keeps_what_was_open_and_the_cursor(crm, admin_dsn):
+    """Saving an account refills the tree (labels may change); what was open opens again and
+    the cursor comes back to the saved account."""
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("V")  # Volvo Group
+        await settle(app, pilot)
+        await pilot.pause(1.1)
+        await pilot.press("enter")  # open it: Volvo Cars Sverige AB, Volvo Trucks
+        await settle(app, pilot)
+        await pilot.press("down", "enter")  # open Volvo Cars: its plants
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        assert tree.cursor_node.data.name == "Volvo Cars Sverige AB"
+        before = [n.data.name for n in tree.account_nodes()]
+        assert "Torslanda R&D" in before
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountFormScreen)
+        await pilot.press("tab", "ctrl+u", *"Cars", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountTreeScreen)
+        await settle(app, pilot)
+        assert [n.data.name for n in tree.account_nodes()] == before
+        assert tree.cursor_node.data.name == "Volvo Cars Sverige AB"
+    assert query(admin_dsn, "SELECT industry FROM account WHERE name = 'Volvo Cars Sverige AB'") \
+        == [("Cars",)]

@@ -9,6 +9,7 @@ At 100 columns and more the panel sits beside the tree, below it on narrower ter
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from tui.screens.record_form import FormResult
 
 PAGE = 100
+RESTORE_WINDOW = 5.0  # seconds after a save during which arriving pages reopen nodes
 # Keys that open a screen are priority bindings: the app runs them before it passes on the
 # keys typed after them (a burst such as "l c notes" at a real terminal). They yield to the
 # filter Input and to a type-to-jump in progress.
@@ -139,6 +141,11 @@ class AccountTreeScreen(BaseScreen):
         super().__init__()
         self.query_text = ""
         self.selected: AccountNode | None = None
+        # After a reload (a save): the accounts to open again as their pages arrive, and the
+        # one to put the cursor on.
+        self._reopen: set[int] = set()
+        self._recursor: int | None = None
+        self._restore_until = 0.0  # monotonic: a page that comes later restores nothing
         self.contact_ids: list[int] = []
         self._contacts_after: tuple[str, str, int] | None = None
         self._panel_timer = None
@@ -202,6 +209,7 @@ class AccountTreeScreen(BaseScreen):
         filtered = message.parent is None and bool(message.query)
         for node in message.page.nodes:
             target.add(node_label(node, filtered), data=node, allow_expand=node.has_children)
+        self._restore_state(target)
         if message.page.next_after is not None:
             parent_id = message.parent.data.id if message.parent else None
             target.add_leaf(safe("…more"), data=MoreNode(parent_id, message.page.next_after))
@@ -210,6 +218,25 @@ class AccountTreeScreen(BaseScreen):
                             data=Placeholder("empty"))  # fmt: skip
         if message.parent is None and tree.cursor_line < 0:
             tree.cursor_line = 0
+
+    def _restore_state(self, parent: TreeNode) -> None:
+        """Open again what was open before a reload, and put the cursor back (see _reload)."""
+        if not self._reopen and self._recursor is None:
+            return
+        if time.monotonic() > self._restore_until:  # the person has moved on
+            self._reopen, self._recursor = set(), None
+            return
+        for node in parent.children:
+            data = node.data
+            if not isinstance(data, AccountNode):
+                continue
+            if data.id in self._reopen:
+                self._reopen.discard(data.id)
+                node.expand()  # NodeExpanded loads its children, which come back here
+            if data.id == self._recursor:
+                self._recursor = None
+                # A node just added has no line yet: move once the tree has laid it out.
+                self.call_after_refresh(self.tree.move_cursor, node)
 
     @on(Tree.NodeExpanded, "#account-tree")
     def _expanded(self, event: Tree.NodeExpanded) -> None:
@@ -439,7 +466,8 @@ class AccountTreeScreen(BaseScreen):
         if result.action == "open" and result.kind == "account":
             self._open_account(result.record_id)
             return
-        self._reload(True, reload_tree=result.kind == "account")
+        self._reload(True, reload_tree=result.kind == "account",
+                     focus_id=result.record_id if result.kind == "account" else None)  # fmt: skip
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open-account")
     def _open_account(self, account_id: int) -> None:
@@ -452,11 +480,23 @@ class AccountTreeScreen(BaseScreen):
         box.value = name
         self._apply_filter(name)
 
-    def _reload(self, changed: bool | None, reload_tree: bool = False) -> None:
-        """After a save or delete: refill the tree (its labels may have changed) and the panel."""
+    def _reload(
+        self, changed: bool | None, reload_tree: bool = False, focus_id: int | None = None
+    ) -> None:
+        """After a save or delete: refill the tree (its labels may have changed) and the panel.
+
+        The tree comes back as it was: the accounts that were open open again as their pages
+        arrive, and the cursor returns to `focus_id` (the saved account) or where it was."""
         if not changed:
             return
         if reload_tree:
+            self._reopen = {
+                node.data.id
+                for node in self.tree.account_nodes()
+                if isinstance(node.data, AccountNode) and node.is_expanded
+            }
+            self._recursor = focus_id or (self.selected.id if self.selected else None)
+            self._restore_until = time.monotonic() + RESTORE_WINDOW
             self.tree.clear()
             self.tree.root.add_leaf(safe("loading…"), data=Placeholder("loading"))
             self.selected = None
