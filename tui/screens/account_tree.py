@@ -235,8 +235,7 @@ class AccountTreeScreen(BaseScreen):
                 node.expand()  # NodeExpanded loads its children, which come back here
             if data.id == self._recursor:
                 self._recursor = None
-                # A node just added has no line yet: move once the tree has laid it out.
-                self.call_after_refresh(self.tree.move_cursor, node)
+                self.tree.move_cursor_to(node)
 
     @on(Tree.NodeExpanded, "#account-tree")
     def _expanded(self, event: Tree.NodeExpanded) -> None:

@@ -158,7 +158,9 @@ class RecordFormScreen(Screen[FormResult | None]):
 
     def on_mount(self) -> None:
         self.query_one("#form-body").disabled = self.record_id is not None
-        self.load_record()
+        # Load once the form has been drawn: every control (a Select's inner label too) is
+        # composed by then, so filling them in cannot race their mounting.
+        self.call_after_refresh(self.load_record)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-load")
     def load_record(self) -> None:

@@ -127,6 +127,14 @@ class AccountTree(Tree[object]):
         self.app.bell()
         return False
 
+    def move_cursor_to(self, node: TreeNode[object]) -> None:
+        """Put the cursor on `node`, even one added a moment ago (Tree.move_cursor uses the
+        node's line, which is only set once the tree has laid its lines out again)."""
+        for line in range(self.last_line + 1):  # last_line lays the lines out
+            if self.get_node_at_line(line) is node:
+                self.move_cursor_to_line(line)
+                return
+
     def account_nodes(self) -> list[TreeNode[object]]:
         """The visible account nodes, top to bottom (for tests and the screen)."""
         found = []
