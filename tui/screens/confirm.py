@@ -39,6 +39,17 @@ MODAL_CSS = """
 {name} Button {{ margin-left: 1; }}
 """
 
+# The warnings that interrupt a save (conflict, likely duplicate): wider, a warning border.
+WARNING_MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: {width}; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $warning; background: $surface; padding: 0 1;
+}}
+{name} .modal-title {{ text-style: bold; }}
+{name} .modal-keys {{ color: $text-muted; }}
+"""
+
 
 class ConfirmModal(ModalScreen[bool]):
     """A question; `y` (or the Yes button) answers yes, `n` or escape answers no."""

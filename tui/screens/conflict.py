@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from db.errors import Conflict
+from tui.screens.confirm import WARNING_MODAL_CSS
 from tui.text import safe_markup
 
 Describe = Callable[[str, Any], str]
@@ -55,16 +56,9 @@ class ConflictChoice(Static, can_focus=True):
 
 
 class ConflictModal(ModalScreen[dict[str, str] | None]):
-    DEFAULT_CSS = """
-    ConflictModal { align: center middle; }
-    ConflictModal > Vertical {
-        width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    ConflictModal VerticalScroll { height: auto; max-height: 16; }
-    ConflictModal .modal-title { text-style: bold; }
-    ConflictModal .modal-keys { color: $text-muted; }
-    """
+    DEFAULT_CSS = WARNING_MODAL_CSS.format(name="ConflictModal", width=78) + (
+        "ConflictModal VerticalScroll { height: auto; max-height: 16; }"
+    )
     BINDINGS = [
         Binding("m", "choose('mine')", "Mine", tooltip="Keep what I typed", id="conflict-mine"),
         Binding("t", "choose('theirs')", "Theirs", tooltip="Take their value",

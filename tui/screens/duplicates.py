@@ -16,22 +16,16 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from db.services.duplicates import Candidate
+from tui.screens.confirm import WARNING_MODAL_CSS
 from tui.text import safe_markup
 
 Choice = tuple[str, Candidate | None]
 
 
 class DuplicateModal(ModalScreen[Choice | None]):
-    DEFAULT_CSS = """
-    DuplicateModal { align: center middle; }
-    DuplicateModal > Vertical {
-        width: 74; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    DuplicateModal OptionList { height: auto; max-height: 10; }
-    DuplicateModal .modal-title { text-style: bold; }
-    DuplicateModal .modal-keys { color: $text-muted; }
-    """
+    DEFAULT_CSS = WARNING_MODAL_CSS.format(name="DuplicateModal", width=74) + (
+        "DuplicateModal OptionList { height: auto; max-height: 10; }"
+    )
     BINDINGS = [
         Binding("o", "open", "Open it", tooltip="Open the existing record", id="dup-open"),
         Binding("c", "continue", "Create anyway", tooltip="It is not the same: create it",
