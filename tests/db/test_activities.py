@@ -14,6 +14,7 @@ from db import migrate
 from db.connection import configure, database
 from db.errors import NotFound, StaleRecord, ValidationError, ValidationErrors
 from db.services import activities as acts
+from db.services import users
 from db.services.activities import Scope
 from tests.activity_data import add_activities, bulk, seed
 
@@ -71,6 +72,29 @@ def test_follow_up_defaults_to_the_author_as_assignee(data):
     b = acts.log("call", body="y", contact_id=data.contact_id, due_at=due,
                  assignee_id=data.rita_id)  # fmt: skip
     assert b.assignee_id == data.rita_id and b.assignee_name == "Rita Rep"
+
+
+def test_timeline_pages_name_people_and_see_renames(data, installer_dsn, monkeypatch):
+    due = datetime.now().astimezone() + timedelta(days=2)
+    acts.log("call", body="x", contact_id=data.contact_id, due_at=due, assignee_id=data.rita_id)
+    [a] = acts.timeline(Scope("contact", data.contact_id)).items
+    # People's names come from users.display_names; the account's name only from get().
+    assert (a.author_name, a.assignee_name, a.account_name) == ("Ada Admin", "Rita Rep", None)
+    assert acts.get(a.id).account_name is not None
+    rita = next(u for u in users.list_users().users if u.id == data.rita_id)
+    users.update_user(rita.username, "Rita Renamed", rita.email)  # here: seen at once
+    [a] = acts.timeline(Scope("contact", data.contact_id)).items
+    assert a.assignee_name == "Rita Renamed"
+    conn = psycopg2.connect(installer_dsn)  # elsewhere: seen once the cached name expires
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE switchboard.app_user SET display_name = 'Rita Elsewhere' "
+                        "WHERE id = %s", (data.rita_id,))  # fmt: skip
+    finally:
+        conn.close()
+    monkeypatch.setattr(users, "NAME_TTL_S", 0.0)
+    [a] = acts.timeline(Scope("contact", data.contact_id)).items
+    assert a.assignee_name == "Rita Elsewhere"
 
 
 @pytest.mark.parametrize(
@@ -173,7 +197,8 @@ def test_account_timeline_with_and_without_sub_accounts(data, installer_dsn):
     assert [a.kind for a in own.items] == ["call"]
     tree = acts.timeline(Scope("account_tree", data.root_id))
     assert [a.kind for a in tree.items] == ["call", "note", "email", "meeting"]
-    assert tree.items[2].account_name == "Torslanda"
+    assert tree.items[2].account_id == data.grandchild_id
+    assert acts.get(tree.items[2].id).account_name == "Torslanda"
     paged = acts.timeline(Scope("account_tree", data.root_id), limit=3)
     rest = acts.timeline(Scope("account_tree", data.root_id), before=paged.next_cursor, limit=3)
     assert [a.kind for a in paged.items + rest.items] == ["call", "note", "email", "meeting"]
