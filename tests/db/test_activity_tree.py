@@ -49,6 +49,12 @@ class Tree:
     def check(self) -> set[tuple]:
         rows = self.rows()
         assert rows == self.truth()
+        # the activity's own columns its policy reads (0007) match the activity
+        assert self.run(
+            "SELECT t.activity_id FROM activity_tree t JOIN activity x ON x.id = t.activity_id"
+            " WHERE (t.account_id, t.author_id, t.assignee_id)"
+            " IS DISTINCT FROM (x.account_id, x.author_id, x.assignee_id)"
+        ) == []  # fmt: skip
         return {(a, x) for a, _, x in rows}
 
 
@@ -78,6 +84,11 @@ def test_rows_follow_inserts_moves_reparenting_trash_and_purge(world, installer_
     # a later time for an activity: its rows move with it
     tree.run("UPDATE activity SET occurred_at = occurred_at - interval '1 day' WHERE id = %s",
              (on_torslanda,))  # fmt: skip
+    tree.check()
+    # an activity given to someone else, or credited to another author: rows follow (0007)
+    tree.run("UPDATE activity SET assignee_id = %s WHERE id = %s", (s.rita_id, on_torslanda))
+    tree.check()
+    tree.run("UPDATE activity SET author_id = %s WHERE id = %s", (s.rita_id, on_cars))
     tree.check()
     # an activity moved to another account
     tree.run("UPDATE activity SET account_id = %s WHERE id = %s", (trucks, on_cars))

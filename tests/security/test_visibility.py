@@ -153,6 +153,33 @@ def test_activity_tree_shows_only_activities_one_may_read(world: World):
         assert cur.fetchall() == []
 
 
+@pytest.mark.parametrize("defaults", ["private", "public_read"])
+def test_activity_tree_rows_are_visible_exactly_where_their_activity_is(world: World, defaults):
+    """0007: activity_tree's policy reads its own copies of the activity's account, author and
+    assignee instead of looking the activity up. Person by person, the rows one may read must be
+    exactly those whose activity one may read: through the account, as the author (or the
+    author's manager), as the assignee, as an admin."""
+    set_all_defaults(world, defaults)
+    # Every account under Rita's, so every account's activities have rows in activity_tree.
+    for owner in ("nate", "sam", "mona"):
+        world.installer("UPDATE account SET parent_id = %s WHERE id = %s",
+                        (world.ids["acc_rita"], world.ids[f"acc_{owner}"]))  # fmt: skip
+    # Sam's call given to Nate, who cannot see Sam's account: his as the assignee.
+    world.installer("UPDATE activity SET assignee_id = %s WHERE id = %s",
+                    (world.ids["nate"], world.ids["act_sam"]))  # fmt: skip
+    rows = world.installer("SELECT ancestor_id, activity_id FROM activity_tree")
+    assert {x for _, x in rows} >= {world.ids[f"act_{o}"] for o in ("nate", "sam", "mona")}
+    for who in ("admin", "mona", "rita", "nate", "sam", "aga"):
+        with world.connect(who).cursor() as cur:
+            cur.execute("SELECT id FROM activity")
+            readable = {r[0] for r in cur.fetchall()}
+            cur.execute("SELECT ancestor_id, activity_id FROM activity_tree")
+            assert set(cur.fetchall()) == {r for r in rows if r[1] in readable}, who
+    with world.connect("nate").cursor() as cur:
+        cur.execute("SELECT activity_id FROM activity_tree")
+        assert world.ids["act_sam"] in {r[0] for r in cur.fetchall()}
+
+
 def test_duplicate_checks_use_their_indexes_and_show_only_visible_records(world: World):
     """Migration 0006: the email key and the trigram operator work under RLS (so the checks
     use their indexes at 1M contacts) and still return only what the person may see."""
