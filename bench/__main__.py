@@ -24,7 +24,8 @@ from db import demo
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B4": ("account_tree", b4_account_tree.run, 50),
-    "B5": ("timeline", b5_timeline.run, 50),
+    # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
+    "B5": ("timeline", b5_timeline.run, 200),
     "B9": ("cold_start", b9_cold_start.run, 10),
 }
 

@@ -193,7 +193,7 @@ def run(ds: Dataset, reps: int = 50) -> list[Row]:
     finally:
         raw.close()
         database.close_all()
-    paint, settle = asyncio.run(_paint_times(tree, max(5, min(reps, 20))))
+    paint, settle = asyncio.run(_paint_times(tree, max(5, min(reps, 40))))
     database.close_all()
     rows.append(Row("B5.painted", "account tree timeline: t -> first page painted",
                     paint.p95, None, "ms", "p95 <= 60 ms", paint.p95 <= 60.0,
