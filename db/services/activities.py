@@ -577,7 +577,7 @@ def timeline_sql(
 
     It fetches limit + 1 rows so the caller knows whether there is a next page. The newest rows
     are picked through an index in (occurred_at, id) order (activity is read, and its policy
-    checked, once), then joined for names, so the joins touch one page only.
+    checked, once), then joined for the contact's name, so the join touches one page only.
     """
     p: dict[str, Any] = {"sid": scope.id, "lim": limit + 1}
     where = _filters(p, before, kinds, author_id, since, until)
@@ -613,7 +613,8 @@ def timeline_sql(
             " ORDER BY t.occurred_at DESC, t.activity_id DESC LIMIT %(lim)s)) a"
             f" {_ORDER} LIMIT %(lim)s"
         )
-    # The page is picked (and checked by the activity policy) once, then joined for names.
+    # The page is picked (and checked by the activity policy) once, then joined for the
+    # contact's name (people's names come from users.display_names, in timeline()).
     sql = f"SELECT {_PAGE_COLUMNS} FROM ({picked}) a {_PAGE_JOINS} {_ORDER}"
     return sql, p
 
