@@ -167,11 +167,6 @@ def _page(rows: list[tuple], limit: int, with_parent: bool = False) -> NodePage:
     return NodePage(nodes, nodes[-1].key if more and nodes else None)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def roots(
     after: Keyset | None = None, limit: int = 100, name_filter: str | None = None
 ) -> NodePage:
@@ -187,13 +182,17 @@ def roots(
         if len(needle) > 200:
             raise ValidationError("filter", "must be at most 200 characters")
         columns = _NODE_COLUMNS.replace("lower(a.name)\n", "lower(a.name), par.name\n", 1)
+        # The matching ids come from search_account_ids() (migration 0010): the trigram index
+        # with the caller's visibility applied first, so it is fast under row-level security
+        # and never counts a hidden account.
         sql = (
             f"SELECT {columns} LEFT JOIN LATERAL (SELECT p.name FROM account p "
             "WHERE p.id = a.parent_id) par ON TRUE "
-            f"WHERE a.deleted_at IS NULL AND a.name ILIKE %s AND {keyset} "
-            "ORDER BY lower(a.name), a.id LIMIT %s"
+            "WHERE a.id = ANY (ARRAY(SELECT search_account_ids(%s, %s, %s, %s))) "
+            "ORDER BY lower(a.name), a.id"
         )
-        rows = database.execute_sql(sql, [_like_pattern(needle), *params, limit + 1]).fetchall()
+        found = [needle, *(after or (None, None)), limit + 1]
+        rows = database.execute_sql(sql, found).fetchall()
         return _page(rows, limit, with_parent=True)
     sql = (
         f"SELECT {_NODE_COLUMNS} WHERE a.parent_id IS NULL AND a.deleted_at IS NULL AND {keyset} "

@@ -28,13 +28,6 @@ class Candidate:
     reason: str  # "same email", "same phone", "similar name"
 
 
-def _set_threshold(value: float) -> None:
-    # The `%` operator uses this threshold; is_local keeps it inside this transaction.
-    database.execute_sql(
-        "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", (str(value),)
-    )
-
-
 def contact_candidates(
     first_name: str,
     last_name: str,
@@ -44,78 +37,34 @@ def contact_candidates(
     exclude_id: int | None = None,
     limit: int = LIMIT,
 ) -> list[Candidate]:
-    """Live contacts that look like the one being entered, best reason first."""
+    """Live contacts that look like the one being entered, best reason first.
+
+    One call of contact_duplicates() (migration 0010): it finds candidates through the email,
+    phone and trigram indexes as the owner and keeps only those the caller may read, so the
+    check is fast under row-level security and reveals nothing hidden."""
     name = f"{first_name or ''} {last_name or ''}".strip()
     lowered = sorted({e.lower() for e in emails if e})
     numbers = sorted({p for p in phones_e164 if p})
     with database.atomic():
-        _set_threshold(NAME_SIMILARITY)
-        cursor = database.execute_sql(
-            """
-            WITH hits AS (
-                SELECT e.contact_id AS id, 1 AS rank, 'same email' AS reason
-                  FROM contact_email e WHERE e.email_key = ANY(%s::text[])
-                UNION ALL
-                SELECT p.contact_id, 2, 'same phone'
-                  FROM contact_phone p WHERE p.e164 = ANY(%s::text[])
-                UNION ALL
-                SELECT c.id, 3, 'similar name' FROM contact c
-                 WHERE %s <> '' AND c.account_id = %s AND similarity(c.full_name, %s) >= %s
-                UNION ALL
-                SELECT c.id, 3, 'similar name' FROM contact c
-                 WHERE %s <> '' AND %s::bigint IS NULL AND c.account_id IS NULL
-                   AND c.full_name %% %s
-            ), best AS (
-                SELECT DISTINCT ON (id) id, rank, reason FROM hits ORDER BY id, rank
-            )
-            SELECT c.id, c.full_name, a.name, best.reason
-              FROM best JOIN contact c ON c.id = best.id
-              LEFT JOIN account a ON a.id = c.account_id
-             WHERE c.deleted_at IS NULL AND c.id IS DISTINCT FROM %s
-             ORDER BY best.rank, c.id
-             LIMIT %s
-            """,
-            (
-                lowered,
-                numbers,
-                name,
-                account_id,
-                name,
-                NAME_SIMILARITY,
-                name,
-                account_id,
-                name,
-                exclude_id,
-                limit,
-            ),  # fmt: skip
-        )
-        rows = cursor.fetchall()
+        rows = database.execute_sql(
+            "SELECT id, full_name, account_name, reason "
+            "FROM contact_duplicates(%s, %s::text[], %s::text[], %s, %s, %s, %s)",
+            (name, lowered, numbers, account_id, exclude_id, NAME_SIMILARITY, limit),
+        ).fetchall()
     return [Candidate("contact", r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def account_candidates(
     name: str, exclude_id: int | None = None, limit: int = LIMIT
 ) -> list[Candidate]:
-    """Live accounts whose name is the same (any case) or very similar, most similar first.
-
-    Only `%` in the condition: the same name in any case has similarity 1, and `%` is the one
-    operator the trigram index serves under RLS (LEAKPROOF, migration 0006); lower() is not."""
+    """Live accounts whose name is the same (any case) or very similar, most similar first
+    (account_duplicates(), migration 0010: the trigram index, then the caller's visibility)."""
     text = (name or "").strip()
     if not text:
         return []
     with database.atomic():
-        _set_threshold(ACCOUNT_SIMILARITY)
-        cursor = database.execute_sql(
-            """
-            SELECT a.id, a.name, p.name,
-                   CASE WHEN lower(a.name) = lower(%s) THEN 'same name' ELSE 'similar name' END
-              FROM account a LEFT JOIN account p ON p.id = a.parent_id
-             WHERE a.deleted_at IS NULL AND a.name %% %s
-               AND a.id IS DISTINCT FROM %s
-             ORDER BY similarity(a.name, %s) DESC, a.id
-             LIMIT %s
-            """,
-            (text, text, exclude_id, text, limit),
-        )
-        rows = cursor.fetchall()
+        rows = database.execute_sql(
+            "SELECT id, name, parent_name, reason FROM account_duplicates(%s, %s, %s, %s)",
+            (text, exclude_id, ACCOUNT_SIMILARITY, limit),
+        ).fetchall()
     return [Candidate("account", r[0], r[1], r[2], r[3]) for r in rows]

@@ -55,14 +55,15 @@ def type_labels() -> dict[int, str]:
 def search_contacts(
     text: str, near_account: int | None = None, limit: int = 10
 ) -> list[ContactHit]:
-    """Live contacts whose name contains `text` (contacts of `near_account` first)."""
-    pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Live contacts whose name contains `text` (contacts of `near_account` first).
+
+    The ids come from search_contact_ids() (migration 0010): visibility first, then the name."""
     cursor = database.execute_sql(
         "SELECT c.id, c.full_name, a.name FROM contact c "
         "LEFT JOIN account a ON a.id = c.account_id "
-        "WHERE c.deleted_at IS NULL AND c.full_name ILIKE %s "
-        "ORDER BY (c.account_id IS NOT DISTINCT FROM %s) DESC, lower(c.full_name), c.id LIMIT %s",
-        (pattern, near_account, limit),
+        "WHERE c.id = ANY (ARRAY(SELECT search_contact_ids(%s, %s, %s))) "
+        "ORDER BY (c.account_id IS NOT DISTINCT FROM %s) DESC, lower(c.full_name), c.id",
+        (text.strip(), near_account, limit, near_account),
     )
     return [ContactHit(*row) for row in cursor.fetchall()]
 
