@@ -1,0 +1,155 @@
+"""The audit trail follows visibility (migration 0010): a record's history is readable by
+exactly those who may see the record now, and phone and email entries always name their
+contact, so an update that leaves contact_id alone is not hidden from the people who see it."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+from db import migrate
+from db.connection import configure, database
+from db.services import history
+from tests.security.conftest import SCHEMA, World, set_all_defaults
+
+
+def visible_entries(w: World, who: str, table: str, row_id: int) -> list[int]:
+    with w.connect(who).cursor() as cur:
+        cur.execute("SELECT id FROM audit_log WHERE table_name = %s AND row_id = %s ORDER BY id",
+                    (table, row_id))  # fmt: skip
+        return [r[0] for r in cur.fetchall()]
+
+
+def all_entries(w: World, table: str, row_id: int) -> list[int]:
+    return [r[0] for r in w.installer(
+        "SELECT id FROM audit_log WHERE table_name = %s AND row_id = %s ORDER BY id",
+        (table, row_id))]  # fmt: skip
+
+
+def test_an_opportunity_moved_into_a_hidden_account_takes_its_history_along(world: World):
+    w = world
+    set_all_defaults(w, "private")
+    opp = w.ids["opp_nate"]
+    # rita may read nate's account (a share), so nate's deal in it, and its history
+    w.installer("INSERT INTO account_share (account_id, user_id, access) VALUES (%s, %s, 'read')",
+                (w.ids["acc_nate"], w.ids["rita"]))  # fmt: skip
+    w.installer("UPDATE opportunity SET amount = 250000, name = 'Deal of nate: the big one' "
+                "WHERE id = %s", (opp,))  # fmt: skip
+    before_move = all_entries(w, "opportunity", opp)
+    assert len(before_move) == 2  # the insert and the update
+    assert visible_entries(w, "rita", "opportunity", opp) == before_move
+    w.installer("UPDATE opportunity SET account_id = %s WHERE id = %s", (w.ids["acc_sam"], opp))
+    everything = all_entries(w, "opportunity", opp)
+    with w.connect("rita").cursor() as cur:
+        cur.execute("SELECT count(*) FROM opportunity WHERE id = %s", (opp,))
+        assert cur.fetchone()[0] == 0  # rita no longer sees the deal ...
+    assert visible_entries(w, "rita", "opportunity", opp) == []  # ... nor any of its history
+    assert visible_entries(w, "sam", "opportunity", opp) == everything  # sam now sees it all
+    assert visible_entries(w, "nate", "opportunity", opp) == everything  # still its owner
+    assert visible_entries(w, "admin", "opportunity", opp) == everything
+
+
+def test_agents_read_the_audit_log_without_any_opportunity_history(world: World):
+    w = world
+    set_all_defaults(w, "public_read")
+    w.installer("UPDATE opportunity SET amount = 5 WHERE id = %s", (w.ids["opp_rita"],))
+    with w.connect("aga").cursor() as cur:
+        cur.execute("SELECT table_name, count(*) FROM audit_log GROUP BY 1 ORDER BY 1")
+        seen = dict(cur.fetchall())
+    assert "opportunity" not in seen  # no privilege on opportunity: no history of one either
+    assert seen["contact"] == 5 and seen["account"] == 4  # and no error for the rest
+
+
+def _phone_entries(w: World, who: str, contact_id: int) -> list[tuple[str, list[str]]]:
+    configure(w.pg.dsn(w.db, user=w.users[who]), SCHEMA)
+    try:
+        with database.connection_context():
+            page = history.record_history("contact", contact_id)
+    finally:
+        database.close_all()
+    return [(e.op, [c.field for c in e.changes]) for e in page.entries
+            if e.table_name == "contact_phone"]  # fmt: skip
+
+
+def test_a_phone_update_that_keeps_its_contact_stays_in_the_contact_history(world: World):
+    w = world
+    set_all_defaults(w, "private")
+    con = w.ids["con_rita"]
+    with w.connect("rita").cursor() as cur:
+        cur.execute("UPDATE contact_phone SET raw = '070-123 45 99', e164 = '+46701234599' "
+                    "WHERE contact_id = %s", (con,))  # fmt: skip
+    (entry,) = w.installer(
+        "SELECT old_values, new_values FROM audit_log WHERE table_name = 'contact_phone' "
+        "AND op = 'U' AND actor = %s", (w.users["rita"],))  # fmt: skip
+    assert entry[0]["contact_id"] == entry[1]["contact_id"] == con
+    # rita sees the change in her contact's history (the link itself is not shown as a change)
+    assert ("U", ["phone e164", "phone raw"]) in _phone_entries(w, "rita", con)
+    assert _phone_entries(w, "mona", con) != []  # her manager too
+    assert _phone_entries(w, "sam", con) == []  # sam cannot see the contact: nor its phones
+
+
+def _migrate_to(dsn: str, version: int) -> None:
+    """Apply the migrations up to `version` only, the way db/migrate.py applies them."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            for m in migrate.available():
+                if m.version <= version:
+                    cur.execute("RESET ROLE; RESET search_path")
+                    cur.execute(migrate.render(m.sql, SCHEMA))
+                    cur.execute(f"INSERT INTO {SCHEMA}.schema_migrations (version, name) "
+                                "VALUES (%s, %s)", (m.version, m.name))  # fmt: skip
+            cur.execute("RESET ROLE; RESET search_path")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def old_db(pg):
+    name = f"t_audit_backfill_{id(pg)}"
+    pg.drop(name)
+    pg.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        pg.drop(name)
+
+
+def test_migration_0010_backfills_the_contact_of_old_phone_and_email_updates(pg, old_db):
+    dsn = pg.dsn(old_db)
+    _migrate_to(dsn, 9)
+    conn = psycopg2.connect(dsn, options=f"-c search_path={SCHEMA}")
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO contact (first_name, last_name) VALUES ('Eva', 'Old') "
+                        "RETURNING id")  # fmt: skip
+            con = cur.fetchone()[0]
+            cur.execute("INSERT INTO contact_phone (contact_id, raw, e164) "
+                        "VALUES (%s, '1', '+46701112233') RETURNING id", (con,))  # fmt: skip
+            phone = cur.fetchone()[0]
+            cur.execute("INSERT INTO contact_email (contact_id, email) "
+                        "VALUES (%s, 'eva@old.example') RETURNING id", (con,))  # fmt: skip
+            email = cur.fetchone()[0]
+            cur.execute("UPDATE contact_phone SET raw = '2' WHERE id = %s", (phone,))
+            cur.execute("UPDATE contact_email SET email = 'eva@new.example' WHERE id = %s",
+                        (email,))  # fmt: skip
+            cur.execute("DELETE FROM contact_email WHERE id = %s", (email,))  # gone: from its log
+            cur.execute("SELECT table_name, new_values ? 'contact_id' FROM audit_log "
+                        "WHERE op = 'U' AND table_name LIKE 'contact_%%' ORDER BY id")
+            assert cur.fetchall() == [("contact_phone", False), ("contact_email", False)]
+    finally:
+        conn.close()
+    migrate.migrate(dsn, SCHEMA)
+    conn = psycopg2.connect(dsn, options=f"-c search_path={SCHEMA}")
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT table_name, (old_values->>'contact_id')::bigint, "
+                        "(new_values->>'contact_id')::bigint, new_values - 'contact_id' "
+                        "FROM audit_log WHERE op = 'U' AND table_name LIKE 'contact_%%' "
+                        "ORDER BY id")  # fmt: skip
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    assert rows == [("contact_phone", con, con, {"raw": "2"}),
+                    ("contact_email", con, con, {"email": "eva@new.example",
+                                                 "email_key": "eva@new.example"})]  # fmt: skip
