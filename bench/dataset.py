@@ -2,7 +2,9 @@
 
 The server lives in SWITCHBOARD_BENCH_HOME (default: /var/tmp/switchboard-bench as root, whose
 home the `postgres` user cannot enter, else the user cache directory). One database per
-(scale, seed); a marker file written after a successful load says it can be reused.
+(scale, seed); a marker file written after a successful load says it can be reused, and a
+reused one is migrated to the current schema first. Benchmarks that need more than the demo
+data add it themselves, once (B12's audit log: bench/audit_data.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import platformdirs
 import psycopg2
 from psycopg2.extensions import make_dsn, parse_dsn
 
-from db import demo
+from db import demo, migrate
 from db.embedded import EmbeddedServer
 
 SCHEMA = "switchboard"
@@ -115,7 +117,14 @@ def prepare(
                 cached = demo.holds_data(cur, SCHEMA)
         finally:
             c.close()
-    if not cached:
+    if cached:
+        # The code under test expects its own schema: a dataset built before a migration gets
+        # it here, in place.
+        applied = migrate.migrate(installer, SCHEMA)
+        if applied:
+            progress("migrated the cached dataset: " + ", ".join(
+                f"{m.version:04d}_{m.name}" for m in applied))  # fmt: skip
+    else:
         started = time.perf_counter()
         progress(demo.load(installer, SCHEMA, scale=scale, seed=seed, progress=progress))
         seconds = time.perf_counter() - started
