@@ -51,7 +51,7 @@ def test_without_a_superuser_the_reset_warns_and_says_what_to_run(world: World):
     block = re.search(r"DO \$leakproof\$.*?\$leakproof\$;", MIGRATION.read_text(), re.S)
     assert block is not None
     login = f"plain_installer_{w.db}"
-    w.installer(f'CREATE ROLE "{login}" LOGIN')
+    w.installer(f'CREATE ROLE "{login}" LOGIN; GRANT CONNECT ON DATABASE "{w.db}" TO "{login}"')
     try:
         conn = psycopg2.connect(w.pg.dsn(w.db, user=login))
         conn.autocommit = True
@@ -63,7 +63,7 @@ def test_without_a_superuser_the_reset_warns_and_says_what_to_run(world: World):
         assert "only a superuser can undo it" in warning[0]
         assert w.one("SELECT proleakproof FROM pg_proc WHERE proname = 'similarity_op'") is True
     finally:
-        w.installer(f'DROP ROLE "{login}"')
+        w.installer(f'REVOKE CONNECT ON DATABASE "{w.db}" FROM "{login}"; DROP ROLE "{login}"')
 
 
 def _plan_indexes(w: World, who: str, sql: str) -> set[str]:
@@ -177,7 +177,8 @@ def test_people_without_an_active_person_row_find_nothing(world: World):
     w = world
     set_all_defaults(w, "public_read_write")
     login = f"stranger_{w.db}"
-    w.installer(f'CREATE ROLE "{login}" LOGIN IN ROLE {SCHEMA}_rep')
+    w.installer(f'CREATE ROLE "{login}" LOGIN IN ROLE {SCHEMA}_rep; '
+                f'GRANT CONNECT ON DATABASE "{w.db}" TO "{login}"')
     try:
         w.users["stranger"] = login
         # rita's person row made inactive behind the admin API's back (she can still log in,
@@ -194,7 +195,7 @@ def test_people_without_an_active_person_row_find_nothing(world: World):
         for c in w.conns:
             c.close()
         w.conns.clear()
-        w.installer(f'DROP ROLE "{login}"')
+        w.installer(f'REVOKE CONNECT ON DATABASE "{w.db}" FROM "{login}"; DROP ROLE "{login}"')
 
 
 def test_the_definer_functions_use_their_indexes_for_a_rep(world: World):
