@@ -320,7 +320,8 @@ BEGIN
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION {{schema}}.%s FROM PUBLIC', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION {{schema}}.%s TO {{schema}}_user', f);
-        -- pg_trgm's own schema, wherever it was installed, and nothing else writable.
+        -- pg_trgm's own schema, wherever it was installed; after pg_catalog, so that nothing
+        -- created there can stand in for a built-in.
         EXECUTE format('ALTER FUNCTION {{schema}}.%s SET search_path = pg_catalog, {{schema}}, %I, pg_temp',
                        f, trgm);
     END LOOP;
