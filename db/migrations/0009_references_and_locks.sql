@@ -28,17 +28,28 @@
 -- deleted before).
 
 -- ---------------------------------------------------------------------------------------------
--- The deleter role (as the installer). Never adopted: an existing role of that name belongs
--- to someone else.
+-- The deleter role (as the installer). Roles are server-wide: another database installed
+-- under the same schema name made the same role, and shares it (it never logs in; its
+-- functions act for session_user, under each database's own policies). Any other role of
+-- that name belongs to someone else and is refused, never adopted: ours carries a marker
+-- comment (COMMENT ON ROLE needs CREATEROLE; the admin API never comments).
 
 DO $roles$
+DECLARE
+    marker text := 'switchboard: owns the delete functions of schema {{schema}}';
+    r pg_roles;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{schema}}_deleter') THEN
+    SELECT * INTO r FROM pg_roles WHERE rolname = '{{schema}}_deleter';
+    IF NOT FOUND THEN
+        CREATE ROLE {{schema}}_deleter NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE
+            NOREPLICATION NOBYPASSRLS;
+        EXECUTE format('COMMENT ON ROLE {{schema}}_deleter IS %L', marker);
+    ELSIF r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
+          OR r.rolbypassrls
+          OR shobj_description(r.oid, 'pg_authid') IS DISTINCT FROM marker THEN
         RAISE EXCEPTION 'a role named {{schema}}_deleter already exists on this server and this installation did not create it: drop or rename it, or install under another schema name'
             USING ERRCODE = '42710';
     END IF;
-    CREATE ROLE {{schema}}_deleter NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE
-        NOREPLICATION NOBYPASSRLS;
 END
 $roles$;
 GRANT {{schema}}_user TO {{schema}}_deleter;

@@ -14,6 +14,7 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
+from db import migrate
 from db.connection import LOCK_TIMEOUT_MS, configure, database
 from db.errors import RecordLocked
 from db.models import Contact
@@ -61,6 +62,12 @@ def test_no_login_locks_a_table_beyond_what_its_writes_take(world: World, who: s
 def test_readers_do_not_wait_for_a_rep_who_keeps_a_transaction_open(world: World):
     rita = world.connect("rita", autocommit=False)
     with rita.cursor() as cur:  # everything she may lock, held in an open transaction
+        for table in ("contact_phone", "contact_email"):  # the attack of the issue
+            cur.execute("SAVEPOINT attempt")
+            try:
+                cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            except psycopg2.errors.InsufficientPrivilege:
+                cur.execute("ROLLBACK TO SAVEPOINT attempt")
         cur.execute("SELECT id FROM contact_phone FOR UPDATE")
         cur.execute("SELECT id FROM contact FOR UPDATE")
         cur.execute("UPDATE contact SET notes = 'held' WHERE id = %s", (world.ids["con_rita"],))
@@ -69,6 +76,7 @@ def test_readers_do_not_wait_for_a_rep_who_keeps_a_transaction_open(world: World
         cur.execute("SET statement_timeout = '1s'")
         cur.execute("SELECT count(*) FROM contact_phone")
         assert cur.fetchone()[0] > 0
+        cur.execute("SELECT count(*) FROM contact_email")
         cur.execute("SELECT count(*) FROM contact WHERE notes IS DISTINCT FROM 'held'")
         assert cur.fetchone()[0] > 0
     rita.rollback()
@@ -164,3 +172,30 @@ def test_the_delete_functions_remove_only_what_the_caller_may_change(world: Worl
     left = world.installer("SELECT contact_id FROM contact_phone")
     assert sorted(left) == sorted((world.ids[c],) for c in ("con_nate", "con_sam", "con_mona"))
     assert world.one("SELECT count(*) FROM contact WHERE id = %s", (world.ids["con_sam"],)) == 1
+
+
+def test_install_refuses_a_deleter_role_it_did_not_create(pg, installer_dsn):
+    """The role that owns the delete functions is never adopted from someone else."""
+    pg.execute("CREATE ROLE orgx_deleter LOGIN")
+    try:
+        with pytest.raises(psycopg2.errors.DuplicateObject) as info:
+            migrate.migrate(installer_dsn, "orgx")
+        assert "orgx_deleter already exists on this server and this installation did not " \
+            "create it" in info.value.diag.message_primary
+        conn = psycopg2.connect(installer_dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regnamespace('orgx')")
+                assert cur.fetchone()[0] is None  # nothing of it was installed
+        finally:
+            conn.close()
+    finally:
+        pg.execute("DROP ROLE orgx_deleter")
+    # installed for real, then a second database under the same schema name shares the
+    # marked role: db init works there too
+    assert migrate.migrate(installer_dsn, "orgx")
+    second = pg.clone("template0")
+    try:
+        assert migrate.migrate(pg.dsn(second), "orgx")
+    finally:
+        pg.drop(second)
