@@ -16,10 +16,11 @@ import pytest
 
 from db import migrate
 from db.connection import LOCK_TIMEOUT_MS, configure, database
-from db.errors import RecordLocked
+from db.errors import PermissionDenied, RecordLocked
 from db.models import Contact
-from db.services import contact_edit
+from db.services import contact_edit, sharing, trash
 from db.services.editing import read_fields, update_fields
+from db.services.rights import load_rights
 from tests.security.conftest import World, set_all_defaults
 
 LOGINS = ["aga", "rita", "mona", "admin"]
@@ -199,3 +200,29 @@ def test_install_refuses_a_deleter_role_it_did_not_create(pg, installer_dsn):
         assert migrate.migrate(pg.dsn(second), "orgx")
     finally:
         pg.drop(second)
+
+
+def test_admins_purge_and_remove_shares_through_the_functions(world: World):
+    """The admin services that deleted rows (trash purge, removing a share) still do."""
+    share = world.one("INSERT INTO account_share (account_id, user_id, access) "
+                      "VALUES (%s, %s, 'read') RETURNING id",
+                      (world.ids["acc_sam"], world.ids["rita"]))  # fmt: skip
+    world.installer("UPDATE contact SET deleted_at = now() WHERE id = %s",
+                    (world.ids["con_orphan_sam"],))  # fmt: skip
+    app_as(world, "rita")
+    try:
+        with database.connection_context(), pytest.raises(PermissionDenied):
+            sharing.remove_share(share)
+    finally:
+        database.close_all()
+    app_as(world, "admin")
+    try:
+        with database.connection_context():
+            assert load_rights().can("purge", "account")
+            sharing.remove_share(share)
+            trash.purge("contact", world.ids["con_orphan_sam"])
+    finally:
+        database.close_all()
+    assert world.one("SELECT count(*) FROM account_share WHERE id = %s", (share,)) == 0
+    assert world.one("SELECT count(*) FROM contact WHERE id = %s",
+                     (world.ids["con_orphan_sam"],)) == 0  # fmt: skip
