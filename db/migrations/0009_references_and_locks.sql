@@ -251,7 +251,8 @@ END
 $$;
 
 -- The trigger: arguments are pairs (column, referenced table). A reference that is set (on
--- INSERT) or changed (on UPDATE) must be visible, and on UPDATE changeable too.
+-- INSERT) or changed (on UPDATE) must be visible, and on UPDATE changeable too (campaigns
+-- excepted).
 CREATE FUNCTION guard_refs() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -283,7 +284,9 @@ BEGIN
                       CONSTRAINT = fk,
                       DETAIL = format('Key (%s)=(%s) is not present in table "%s".', col, val, tbl);
         END IF;
-        IF TG_OP = 'UPDATE' AND NOT {{schema}}.sec_ref_editable(tbl, val) THEN
+        -- Campaigns are what deals and members are attributed to, not containers: reps may
+        -- not edit any, and still attribute a deal to one they see.
+        IF TG_OP = 'UPDATE' AND tbl <> 'campaign' AND NOT {{schema}}.sec_ref_editable(tbl, val) THEN
             RAISE EXCEPTION 'you may not move this % into % %: you may see it but not change it',
                     replace(TG_TABLE_NAME, '_', ' '), replace(tbl, '_', ' '), val
                 USING ERRCODE = '42501', COLUMN = col, TABLE = TG_TABLE_NAME;

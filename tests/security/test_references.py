@@ -262,3 +262,17 @@ def test_a_manager_reassigns_within_her_teams_but_never_to_nobody(w_private):
 def w_private(world: World) -> World:
     set_all_defaults(world, "private")
     return world
+
+
+def test_a_deal_is_attributed_to_campaigns_one_sees_and_no_others(w_private):
+    w = w_private
+    campaign = w.one("INSERT INTO campaign (name, owner_id, team_id) VALUES ('Spring', %s, %s) "
+                     "RETURNING id", (w.ids["sam"], w.ids["south"]))  # fmt: skip
+    conn = w.connect("rita")
+    sql = f"UPDATE opportunity SET campaign_id = %s WHERE id = {w.ids['opp_rita']}"
+    assert_hidden_is_missing(conn, sql, campaign)
+    set_default(w, "campaign", "public_read")  # visible, and no rep may edit a campaign
+    with conn.cursor() as cur:
+        cur.execute(sql, (campaign,))
+    assert w.one("SELECT campaign_id FROM opportunity WHERE id = %s",
+                 (w.ids["opp_rita"],)) == campaign  # fmt: skip
