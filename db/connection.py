@@ -18,6 +18,10 @@ from playhouse.pool import PooledPostgresqlDatabase
 from db.errors import AuthenticationFailed, DatabaseUnavailable, SchemaError
 
 STATEMENT_TIMEOUT_MS = 15_000
+# A statement that would wait longer than this for a lock fails (55P03) instead: a save then
+# says who holds the record (db/services/editing.py), rather than hanging until the statement
+# timeout. Reads wait only for ACCESS EXCLUSIVE, which no login can take (docs/security.md).
+LOCK_TIMEOUT_MS = 2_000
 CONNECT_TIMEOUT_S = 5
 
 database = PooledPostgresqlDatabase(None, max_connections=8, stale_timeout=300, timeout=10)
@@ -44,7 +48,7 @@ def session_options(schema: str, existing: str | None = None) -> str:
     # connection instead of after five custom plans (each costing the full planning).
     opts = (
         f"-c search_path={schema},public -c statement_timeout={STATEMENT_TIMEOUT_MS} -c jit=off"
-        " -c plan_cache_mode=force_generic_plan"
+        f" -c lock_timeout={LOCK_TIMEOUT_MS} -c plan_cache_mode=force_generic_plan"
     )
     return f"{existing} {opts}" if existing else opts
 

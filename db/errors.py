@@ -52,6 +52,25 @@ class PermissionDenied(SwitchboardError):
     """The database refused the action for this person."""
 
 
+class RecordLocked(SwitchboardError):
+    """Someone else is changing the record right now (their transaction holds its lock).
+
+    `holder` is that person's display name, or None when the database does not say.
+    """
+
+    def __init__(self, what: str, holder: str | None, yourself: bool = False) -> None:
+        if yourself:
+            text = f"you are changing {what} in another window: finish there, then save again"
+        elif holder:
+            text = f"{holder} is changing {what} right now: save again when they are done"
+        else:
+            text = f"someone else is changing {what} right now: save again in a moment"
+        super().__init__(text)
+        self.what = what
+        self.holder = holder
+        self.yourself = yourself
+
+
 class StaleRecord(SwitchboardError):
     """Someone else saved the record since it was read (optimistic locking)."""
 

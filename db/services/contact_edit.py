@@ -53,7 +53,8 @@ def read_emails(contact_id: int) -> tuple[tuple, ...]:
 
 
 def write_phones(contact_id: int, rows: tuple[tuple, ...]) -> None:
-    ContactPhone.delete().where(ContactPhone.contact == contact_id).execute()
+    # No DELETE privilege on the table (it would allow LOCK TABLE): migration 0009's function.
+    database.execute_sql("SELECT delete_contact_details(%s, 'contact_phone')", (contact_id,))
     if rows:
         ContactPhone.insert_many(
             [
@@ -71,7 +72,7 @@ def write_phones(contact_id: int, rows: tuple[tuple, ...]) -> None:
 
 
 def write_emails(contact_id: int, rows: tuple[tuple, ...]) -> None:
-    ContactEmail.delete().where(ContactEmail.contact == contact_id).execute()
+    database.execute_sql("SELECT delete_contact_details(%s, 'contact_email')", (contact_id,))
     if rows:
         ContactEmail.insert_many(
             [

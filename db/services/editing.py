@@ -12,20 +12,34 @@ back the record is re-read (under row-level security "no row" may mean "not visi
 - a field both of us changed to different values → Conflict, carrying mine, theirs and the
   original per field and the record as it is now. Nothing the person typed is lost.
 
+A save never waits long for a lock (the session's lock_timeout, db/connection.py): when
+another person's open transaction holds the row, the save fails with RecordLocked naming them
+(their display name), and nothing is written.
+
 `extras` lets a service treat a child list (a contact's phones, its emails) as one more field:
 it is read and compared like a column and rewritten in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2.errors
 from peewee import Model
 
 from db.connection import database
-from db.errors import Conflict, FieldConflict, NotFound, PermissionDenied, StaleRecord
+from db.errors import (
+    Conflict,
+    FieldConflict,
+    NotFound,
+    PermissionDenied,
+    RecordLocked,
+    StaleRecord,
+)
+from db.services._pgerrors import original as _driver_error
 
 MAX_MERGES = 5  # a record changed this often in a row: give up with StaleRecord
 
@@ -100,7 +114,7 @@ def update_fields(
         return Saved(record_id, version)
     merged: dict[str, Any] = {}
     for _attempt in range(MAX_MERGES):
-        with database.atomic():
+        with explain_locks(model, record_id), database.atomic():
             new_version = _try_write(model, record_id, version, mine, extras)
             if new_version is not None:
                 return Saved(record_id, new_version, merged)
@@ -168,3 +182,49 @@ def _try_write(
         if name in mine:
             extra.write(record_id, mine[name])
     return int(rows[0][0])
+
+
+# Who holds the lock on row %(id)s of a table: the transaction whose id is the row's xmax (a
+# locker or an updater still running: its own transactionid lock is granted), else a session
+# holding a table lock that blocks writers. pg_locks and pg_stat_activity's pid and usename are
+# readable by every login; app_user gives the display name.
+_HOLDER = """
+SELECT u.display_name, a.usename = session_user::text
+  FROM pg_locks l
+  JOIN pg_stat_activity a ON a.pid = l.pid
+  LEFT JOIN app_user u ON u.username = a.usename
+ WHERE l.granted AND l.pid <> pg_backend_pid()
+   AND ((l.locktype = 'transactionid'
+         AND l.transactionid = (SELECT t.xmax FROM {table} t WHERE t.id = %(id)s))
+        OR (l.locktype = 'relation' AND l.relation = %(table)s::regclass
+            AND l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
+                           'AccessExclusiveLock')))
+ ORDER BY l.locktype = 'transactionid' DESC
+ LIMIT 1
+"""
+
+
+def lock_holder(model: type[Model], record_id: int) -> tuple[str | None, bool]:
+    """(display name, is it me in another session) of whoever holds the row's lock now."""
+    table = model._meta.table_name
+    row = database.execute_sql(
+        _HOLDER.format(table=table), {"id": record_id, "table": table}
+    ).fetchone()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
+@contextmanager
+def explain_locks(model: type[Model], record_id: int) -> Iterator[None]:
+    """Turn a lock timeout inside the block into RecordLocked naming the holder.
+
+    Wrap it around `database.atomic()`, so that the failed transaction is rolled back before
+    the holder is looked up.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not isinstance(_driver_error(exc), psycopg2.errors.LockNotAvailable):
+            raise
+        holder, yourself = lock_holder(model, record_id)
+        what = f"{model.__name__.lower()} {record_id}"
+        raise RecordLocked(what, holder, yourself) from exc

@@ -178,7 +178,7 @@ def purge(kind: str, record_id: int) -> None:
                 _purge_contacts([record_id])
             elif kind == "relationship":
                 _stamp("contact_relationship", record_id)
-                database.execute_sql("DELETE FROM contact_relationship WHERE id = %s", (record_id,))
+                _delete("contact_relationship", id=[record_id])
             else:
                 raise ValueError(f"unknown kind {kind!r}")
     except psycopg2.errors.InsufficientPrivilege as exc:
@@ -192,6 +192,17 @@ def purge(kind: str, record_id: int) -> None:
 
 def _ids(sql: str, params: tuple) -> list[int]:
     return [r[0] for r in database.execute_sql(sql, params).fetchall()]
+
+
+def _delete(table: str, **columns: list[int]) -> None:
+    """Delete the rows of `table` whose column is one of the ids given for it (admins only).
+
+    Nobody holds DELETE on the tables (it would allow LOCK TABLE in any mode, see
+    docs/security.md "Locks and timeouts"): migration 0009's delete_rows does it, under RLS.
+    """
+    for column, ids in columns.items():
+        if ids:
+            database.execute_sql("SELECT delete_rows(%s, %s, %s)", (table, column, ids))
 
 
 def _purge_accounts(account_id: int) -> None:
@@ -211,19 +222,11 @@ def _purge_accounts(account_id: int) -> None:
     _purge_contacts(contacts)
     deals = _ids("SELECT id FROM opportunity WHERE account_id = ANY(%s)", (accounts,))
     cases = _ids("SELECT id FROM support_case WHERE account_id = ANY(%s)", (accounts,))
-    database.execute_sql(
-        "DELETE FROM activity WHERE account_id = ANY(%s) OR opportunity_id = ANY(%s) "
-        "OR case_id = ANY(%s)",
-        (accounts, deals, cases),
-    )
-    database.execute_sql(
-        "DELETE FROM document WHERE account_id = ANY(%s) OR opportunity_id = ANY(%s) "
-        "OR case_id = ANY(%s)",
-        (accounts, deals, cases),
-    )
-    database.execute_sql("DELETE FROM opportunity WHERE id = ANY(%s)", (deals,))
-    database.execute_sql("DELETE FROM support_case WHERE id = ANY(%s)", (cases,))
-    database.execute_sql("DELETE FROM account WHERE id = ANY(%s)", (accounts,))
+    for table in ("activity", "document"):
+        _delete(table, account_id=accounts, opportunity_id=deals, case_id=cases)
+    _delete("opportunity", id=deals)
+    _delete("support_case", id=cases)
+    _delete("account", id=accounts)
 
 
 def _purge_contacts(contacts: list[int]) -> None:
@@ -233,15 +236,9 @@ def _purge_contacts(contacts: list[int]) -> None:
         "SELECT id FROM support_case WHERE contact_id = ANY(%s) AND account_id IS NULL",
         (contacts,),
     )
-    database.execute_sql(
-        "DELETE FROM activity WHERE contact_id = ANY(%s) OR case_id = ANY(%s)",
-        (contacts, only_theirs),
-    )
-    database.execute_sql(
-        "DELETE FROM document WHERE contact_id = ANY(%s) OR case_id = ANY(%s)",
-        (contacts, only_theirs),
-    )
-    database.execute_sql("DELETE FROM support_case WHERE id = ANY(%s)", (only_theirs,))
+    for table in ("activity", "document"):
+        _delete(table, contact_id=contacts, case_id=only_theirs)
+    _delete("support_case", id=only_theirs)
     database.execute_sql(
         "UPDATE support_case SET contact_id = NULL WHERE contact_id = ANY(%s)", (contacts,)
     )
@@ -249,4 +246,4 @@ def _purge_contacts(contacts: list[int]) -> None:
         "UPDATE opportunity SET primary_contact_id = NULL WHERE primary_contact_id = ANY(%s)",
         (contacts,),
     )
-    database.execute_sql("DELETE FROM contact WHERE id = ANY(%s)", (contacts,))
+    _delete("contact", id=contacts)

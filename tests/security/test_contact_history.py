@@ -25,7 +25,7 @@ def test_replaced_phones_stay_in_the_contact_history_for_those_who_see_it(world)
     con = w.ids["con_rita"]
     conn = w.connect("rita")
     with conn.cursor() as cur:  # rita replaces her contact's phone, as the contact form does
-        cur.execute("DELETE FROM contact_phone WHERE contact_id = %s", (con,))
+        cur.execute("SELECT delete_contact_details(%s, 'contact_phone')", (con,))
         cur.execute("INSERT INTO contact_phone (contact_id, raw, e164) "
                     "VALUES (%s, '070-765 43 21', '+46707654321')", (con,))  # fmt: skip
     seen = _phone_history(w, "rita", con)
