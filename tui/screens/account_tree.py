@@ -120,7 +120,6 @@ class AccountTreeScreen(BaseScreen):
             tooltip="Who changed this account, and when",
             id="accounts-history",
         ),
-        Binding("t", "tree", "Tree", tooltip="Back to the tree", id="accounts-tree", show=False),
         Binding("n", "new", "New", tooltip="New account (new contact in the contacts list)",
                 id="accounts-new", priority=True),
         Binding("s", "new_sub", "Sub-account", tooltip="New account under the selected one",
@@ -133,7 +132,7 @@ class AccountTreeScreen(BaseScreen):
         # one burst); otherwise those keys are already queued for the tree when the form opens.
         Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
                 id="accounts-log", priority=True),
-        Binding("3", "timeline", "Timeline", tooltip="Everything that happened at this account",
+        Binding("t", "timeline", "Timeline", tooltip="Everything that happened at this account",
                 id="accounts-timeline", priority=True),
     ]  # fmt: skip
 

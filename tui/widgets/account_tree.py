@@ -55,7 +55,7 @@ def node_label(node: AccountNode, filtered: bool = False) -> Content:
 def to_text(content: Content) -> Text:
     """Content (already cleaned) as the rich Text that Tree draws."""
     return Text.assemble(
-        *((seg.text, seg.style or RichStyle()) for seg in content.render_segments(Style(), "\n"))
+        *((seg.text, seg.style or RichStyle()) for seg in content.render_segments(Style()))
     )
 
 
