@@ -38,6 +38,7 @@ async def test_roots_show_with_summaries_and_panel(crm):
                                "Volvo Group"]  # fmt: skip
         assert cursor_name(tree) == "Big Holding"
         text = screen_text(app)
+        assert len(text.splitlines()) == 24  # one line per row: no row carries a newline
         assert "Big Holding  0 · —" in text
         assert "Gone AB" not in text
         assert "Subtree: 251 accounts" in text
