@@ -158,13 +158,17 @@ class AccountTreeScreen(BaseScreen):
             screen = self._acting[1]
             self._acting = None
             if self.app.screen is screen:  # once drawn: its controls finish mounting first
-                screen.call_after_refresh(lambda: self.app.screen is screen and screen.dismiss())
+                self.app.call_after_refresh(self._close, screen)
         if gone is not None:
             name = clean(gone.name, limit=60, single_line=True)
             self.notify(f"{name} is no longer there for you: deleted, or moved out of your view.",
                         severity="warning", markup=False)  # fmt: skip
             self.tree.remove_account(message.account_id)
         self._sync()
+
+    def _close(self, screen: Screen) -> None:
+        if self.app.screen is screen:
+            screen.dismiss(None)  # not awaited: this runs in the app's own callback queue
 
     # ----------------------------------------------------------------------------- actions
 

@@ -1,8 +1,8 @@
 """The contacts of the account in the panel: a bounded, paged option list.
 
 It always belongs to one account (`account_id`) or to none, so a key acting on the highlighted
-contact can never reach another account's person. Job titles get the width the list has: the
-name takes 22 cells, the phone or email what the longest one needs, the title the rest.
+contact can never reach another account's person. Job titles get the width they need, within
+what the list has: the name takes 22 cells, the phone or email what the longest one needs.
 """
 
 from __future__ import annotations
@@ -81,9 +81,11 @@ class AccountContacts(OptionList):
         return True
 
     def _title_width(self) -> int:
+        """As wide as the longest title, within the room the name and phone leave."""
         reach = max((cell_len(clean(c.phone or c.email or "")) for c in self.contacts), default=0)
         room = self.scrollable_content_region.width - NAME - 2 - min(reach, MAX_REACH)
-        return max(MIN_TITLE, min(MAX_TITLE, room))
+        longest = max((cell_len(clean(c.job_title or "")) for c in self.contacts), default=0)
+        return max(MIN_TITLE, min(MAX_TITLE, room, longest))
 
     def _draw(self, keep: bool = True) -> None:
         highlighted = self.highlighted if keep else None
