@@ -285,8 +285,9 @@ class AccountTreeScreen(BaseScreen):
         self.set_focus(self.query_one("#account-filter", Input))
 
     def action_contacts(self) -> None:
-        if self._account():  # the list highlights its first contact, or says there is none
+        if self._account():
             self.set_focus(self.contacts)
+            self.contacts.enter()  # the first contact highlighted, or a word that there is none
 
     @on(AccountContacts.Chosen)
     def _contact_chosen(self, event: AccountContacts.Chosen) -> None:

@@ -51,6 +51,7 @@ class AccountContacts(OptionList):
         self.after: tuple[str, str, int] | None = None
         self.empty = "no contacts"
         self._width = 0
+        self._told: int | None = None  # the account whose empty list was announced
 
     def show(self, account_id: int | None, page: ContactPage | None, empty: str = "") -> None:
         """The first page of `account_id`'s contacts, or (None) an empty list saying `empty`."""
@@ -60,11 +61,19 @@ class AccountContacts(OptionList):
         self.empty = empty or "no contacts"
         self._draw(keep=False)
         if self.has_focus:
-            self.on_focus()
+            self.enter()
 
     def on_focus(self) -> None:
-        """With focus, the cursor is always on a contact (or the list says there is none)."""
-        if self.highlighted is None and not self.highlight_first() and self.account_id:
+        self.enter()
+
+    def enter(self) -> None:
+        """With focus, the cursor is always on a contact (or the list says there is none, once
+        per account). Called at once by the key that focuses the list, so an enter typed right
+        after it finds the contact highlighted."""
+        if self.highlighted is not None or self.highlight_first() or not self.account_id:
+            return
+        if self._told != self.account_id:
+            self._told = self.account_id
             self.notify("No contacts here yet: n adds one.", markup=False)
 
     def contact_id(self) -> int | None:
