@@ -77,6 +77,8 @@ class SwitchboardApp(App[None]):
                 id="go-admin", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave Switchboard", id="quit", priority=True),
+        Binding("ctrl+l", "repaint", "Repaint", tooltip="Draw the whole screen again",
+                id="repaint", show=False, priority=True),
     ]  # fmt: skip
 
     me: reactive[Me | None] = reactive(None)
@@ -161,6 +163,10 @@ class SwitchboardApp(App[None]):
             text = f"{type(error).__name__}: {error}"
             self.log.error(repr(error))
         self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
+
+    def action_repaint(self) -> None:
+        """ctrl+l: send every cell again, for when something else wrote on the terminal."""
+        self.screen.refresh(repaint=True, layout=True)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

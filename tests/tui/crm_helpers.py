@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from db.connection import database
+from tests.terminal.model import model
 
 
 class QueryCounter:
@@ -44,7 +45,9 @@ async def settle(app, pilot, rounds: int = 3) -> None:
 
 
 def screen_text(app) -> str:
-    """Everything visible on the screen, as plain text lines."""
-    return "\n".join(
-        "".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()
-    )
+    """Everything visible on the screen, one line per screen row (24 at 80x24), modal
+    screens over what they cover. A row that carries a control character (a newline, an
+    escape) fails the test: a terminal would not show that row as the app drew it."""
+    seen = model(app)
+    assert not seen.faults, f"rows with control characters: {seen.faults}"
+    return "\n".join(seen.rows)

@@ -28,6 +28,11 @@ def cursor_name(tree: AccountTree) -> str:
     return tree.cursor_node.data.name
 
 
+def child_pages(q) -> list[str]:
+    """The statements that loaded a page of children (accounts.children)."""
+    return [sql for sql in q.statements if "a.parent_id = %s" in sql]
+
+
 async def test_roots_show_with_summaries_and_panel(crm):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -38,6 +43,7 @@ async def test_roots_show_with_summaries_and_panel(crm):
                                "Volvo Group"]  # fmt: skip
         assert cursor_name(tree) == "Big Holding"
         text = screen_text(app)
+        assert len(text.splitlines()) == 24  # one line per row: no row carries a newline
         assert "Big Holding  0 · —" in text
         assert "Gone AB" not in text
         assert "Subtree: 251 accounts" in text
@@ -89,17 +95,19 @@ async def test_expand_of_250_children_is_one_query_and_pages(crm, monkeypatch):
         big = tree.cursor_node
         assert len(big.children) == 101  # 100 accounts and "…more"
         assert isinstance(big.children[-1].data, MoreNode)
-        # walking onto "…more" loads the next page by itself, one query per page
+        # walking onto "…more" loads the next page by itself, one query per page (the panel
+        # then follows the cursor onto the page's first account with its own queries)
         with counting_queries(monkeypatch) as q:
             tree.move_cursor(big.children[-1])
             await settle(app, pilot)
-        assert q.count == 1
+        assert len(child_pages(q)) == 1
         assert len(big.children) == 201
+        assert panel_name(app) == cursor_name(tree) == "Sub 101"
         with counting_queries(monkeypatch) as q:
             tree.move_cursor(big.children[-1])
             await pilot.press("enter")
             await settle(app, pilot)
-        assert q.count == 1
+        assert len(child_pages(q)) == 1
         subs = [c.data.name for c in big.children]
         assert subs == [f"Sub {i:03d}" for i in range(1, 251)]
 
@@ -205,3 +213,161 @@ async def test_h_opens_the_history_of_the_selected_account(crm):
         assert isinstance(app.screen, HistoryScreen)
         shown = (app.screen.table_name, app.screen.row_id)
         assert shown == ("account", crm.accounts["Big Holding"])
+
+
+# ---------------------------------------------------------------- one record, always (part 4)
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def panel_name(app) -> str:
+    return str(app.screen.query_one("#account-panel").border_title or "")
+
+
+async def filter_to(app, pilot, text: str) -> None:
+    await pilot.press("slash", *text, "enter")
+    await settle(app, pilot)
+
+
+async def test_after_a_filter_every_key_acts_on_the_account_shown(crm):
+    from tui.screens.account_form import AccountFormScreen
+    from tui.screens.confirm import DeleteConfirmModal
+    from tui.screens.contact_form import ContactFormScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("j", "j")  # Ericsson: highlighted before the filter
+        await settle(app, pilot)
+        await filter_to(app, pilot, "Volvo Trucks")  # one match
+        tree = app.screen.query_one(AccountTree)
+        assert names(tree) == ["Volvo Trucks"]
+        assert cursor_name(tree) == "Volvo Trucks"
+        assert panel_name(app) == "Volvo Trucks"
+        assert "Volvo Group › Volvo Trucks" in screen_text(app)
+        trucks = crm.accounts["Volvo Trucks"]
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountFormScreen) and app.screen.parent_id == trucks
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DeleteConfirmModal) and app.screen.record_id == trucks
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("c", "n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactFormScreen) and app.screen.account_id == trucks
+
+
+async def test_the_panel_follows_the_cursor_at_once(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert panel_name(app) == "Big Holding"
+        await pilot.press("j")
+        await pilot.pause()  # before the panel's data arrives
+        assert panel_name(app) == "Deep 00"
+        assert "Subtree: 251" not in screen_text(app)  # nothing of Big Holding is left
+        await settle(app, pilot)
+        assert "Subtree: 12 accounts" in screen_text(app)
+
+
+async def test_c_highlights_the_first_contact(crm):
+    from tui.screens.contact_form import ContactFormScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await filter_to(app, pilot, "Volvo Cars")
+        await pilot.press("c")
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactFormScreen)
+        assert app.screen.record_id == crm.contacts["Erik Berg"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactDetailScreen)
+        assert "Erik Berg" in screen_text(app)
+
+
+async def test_with_nothing_selected_a_key_says_so(crm):
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")  # Big Holding has no contacts
+        await pilot.pause()
+        assert any("no contacts" in n.lower() for n in notices(app))
+        await filter_to(app, pilot, "zzz")
+        for key in ("e", "d", "s", "l", "h", "t"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, AccountTreeScreen), key
+        assert sum("no account" in n.lower() for n in notices(app)) == 6
+        assert "Subtree" not in screen_text(app)  # the panel shows no account either
+
+
+async def test_an_account_that_became_invisible_leaves_the_tree(crm, installer_dsn):
+    import psycopg2
+
+    from tui.screens.account_form import AccountFormScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("j", "j", "j", "j")  # IKEA
+        await settle(app, pilot)
+        assert cursor_name(app.screen.query_one(AccountTree)) == "IKEA"
+        conn = psycopg2.connect(installer_dsn)
+        with conn, conn.cursor() as cur:  # someone else moves it out of this person's sight
+            cur.execute("UPDATE switchboard.account SET deleted_at = now() WHERE name = 'IKEA'")
+        conn.close()
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, AccountFormScreen)
+        tree = app.screen.query_one(AccountTree)
+        assert "IKEA" not in names(tree)
+        assert any("IKEA" in n and "no longer" in n for n in notices(app))
+        assert panel_name(app) == cursor_name(tree)
+
+
+async def test_job_titles_use_the_width_there_is(crm, installer_dsn):
+    import psycopg2
+
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE switchboard.contact SET job_title = 'Head of Fleet Procurement' "
+                    "WHERE first_name = 'Erik' AND last_name = 'Berg'")  # fmt: skip
+    conn.close()
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await filter_to(app, pilot, "Volvo Cars")
+        assert "Head of Fleet Procurement" in screen_text(app)
+
+
+async def test_t_is_the_timeline_and_3_my_day(crm):
+    from tui.screens.help import HelpScreen
+    from tui.screens.my_day import MyDayScreen
+    from tui.screens.timeline import TimelineScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "t            Timeline" in text and "^l" in text
+        await pilot.press("escape", "t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        assert isinstance(app.screen, MyDayScreen)

@@ -35,10 +35,10 @@ def when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def contact_line(c: ContactRow) -> Content:
-    return safe(
-        f"{fit(c.full_name, 22)} {fit(c.job_title or '', 14)} {clean(c.phone or c.email or '')}"
-    )
+def contact_line(c: ContactRow, title_width: int = 14) -> Content:
+    """'Name (22 cells) Job title (title_width cells) phone-or-email'."""
+    reach = clean(c.phone or c.email or "", single_line=True)
+    return safe(f"{fit(c.full_name, 22)} {fit(c.job_title or '', title_width)} {reach}")
 
 
 def deal_line(o: OpportunityRow) -> Content:
