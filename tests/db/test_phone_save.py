@@ -137,7 +137,8 @@ def test_a_changed_account_phone_is_read_in_the_accounts_country(data, installer
     with database.connection_context():
         original = account_edit.load(data.globex)
         form = {k: ("" if v is None else str(v)) for k, v in original.items()
-                if k in account_edit.FIELDS} | {"phone": "(312) 577-7692", "country": "USA"}  # fmt: skip
+                if k in account_edit.FIELDS}  # fmt: skip
+        form |= {"phone": "(312) 577-7692", "country": "USA"}
         account_edit.update(data.globex, original, form)
     row = run(installer_dsn, "SELECT phone FROM account WHERE id = %s", (data.globex,))
     assert row == [("+13125777692",)]
