@@ -73,8 +73,7 @@ def text_of(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
 
-async def test_an_account_save_whose_backend_dies_says_so_and_saves_on_retry(data,
-                                                                             installer_dsn):  # fmt: skip
+async def test_an_account_save_whose_backend_dies_says_so_and_saves_again(data, installer_dsn):
     app = SwitchboardApp()
     results: list = []
     async with app.run_test(size=(80, 24)) as pilot:
