@@ -177,3 +177,34 @@ async def test_an_admin_form_whose_backend_dies_says_so(data, installer_dsn):
     assert run(installer_dsn, "SELECT display_name FROM app_user WHERE username = 'sb_admin'") == [
         ("Ada Lovelace",)
     ]
+
+
+async def test_a_relationship_save_whose_backend_dies_says_so(data, installer_dsn):
+    from db.connection import database
+    from db.services import relationships
+    from tui.screens.relationship_form import RelationshipFormScreen
+
+    with database.connection_context():
+        rel = relationships.create(data.anna, {"to_contact_id": data.per, "type_key": "reports_to"})
+    app = SwitchboardApp()
+    results: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(RelationshipFormScreen(data.anna, rel), results.append)
+        await settle(app, pilot)
+        form = app.screen
+        form.query_one("#f-note", Input).value = "weekly 1:1"
+        lock = Lock(installer_dsn, "SELECT 1 FROM contact_relationship WHERE id = %s FOR UPDATE",
+                    (rel,))  # fmt: skip
+        try:
+            await pilot.press("ctrl+s")
+            await kill_the_blocked_save(pilot, installer_dsn)
+            await until(pilot, lambda: LOST in text_of(app, "#form-message"), "a message")
+        finally:
+            lock.release()
+        assert app.screen is form and form.query_one("#f-note", Input).value == "weekly 1:1"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    assert results and results[0].action == "saved"
+    assert run(installer_dsn, "SELECT note FROM contact_relationship WHERE id = %s", (rel,)) == [
+        ("weekly 1:1",)
+    ]
