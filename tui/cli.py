@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001  (one line, as promised; --debug shows the rest)
+    except Exception as exc:  # one line, as promised; --debug shows the rest
         import psycopg2
 
         from db.services._pgerrors import original

@@ -122,7 +122,7 @@ class AdminForm(ModalScreen[Any]):
         except SwitchboardError as exc:
             self.post_message(self.Failed(exc))
             return
-        except Exception as exc:  # noqa: BLE001  (a lost connection, a timeout: never stuck)
+        except Exception as exc:  # a lost connection, a timeout: never stuck
             self.post_message(self.Failed(SwitchboardError(failures.not_saved(exc))))
             return
         self.post_message(self.Saved(result))

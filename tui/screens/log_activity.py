@@ -386,7 +386,7 @@ class LogActivityScreen(ModalScreen[Activity | None]):
         except (ValidationError, ValidationErrors, StaleRecord, NotFound) as exc:
             self.post_message(FormFailed(exc))
             return
-        except Exception as exc:  # noqa: BLE001  (a lost connection, a timeout: never stuck)
+        except Exception as exc:  # a lost connection, a timeout: never stuck
             self.post_message(FormFailed(SwitchboardError(failures.not_saved(exc))))
             return
         self.post_message(FormSaved(saved))

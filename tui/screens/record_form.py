@@ -238,8 +238,8 @@ class RecordFormScreen(Screen[FormResult | None]):
     def save_record(
         self, raw: dict[str, Any], original: dict[str, Any] | None, check_duplicates: bool
     ) -> None:
-        # Every way out posts a message that ends "Saving…": a save that dies of a dropped
-        # connection, a terminated backend or a timeout says so, and ctrl+s works again.
+        # Every way out posts a message that ends the "Saving…" state: a save that dies of a
+        # dropped connection, a terminated backend or a timeout says so; ctrl+s works again.
         try:
             with database.connection_context():
                 if check_duplicates and self.record_id is None:
@@ -256,11 +256,11 @@ class RecordFormScreen(Screen[FormResult | None]):
             try:
                 with database.connection_context():
                     current = self.current_view(exc)
-            except Exception as lost:  # noqa: BLE001  (any failure: see above)
+            except Exception as lost:  # any failure: see above
                 self.post_message(FormFailed(failures.not_saved(lost)))
                 return
             self.post_message(FormConflicted(exc, current))
-        except Exception as exc:  # noqa: BLE001  (any failure: see above)
+        except Exception as exc:  # any failure: see above
             self.post_message(FormFailed(failures.not_saved(exc)))
         else:
             self.post_message(FormSaved(record_id))
