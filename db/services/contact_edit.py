@@ -79,7 +79,7 @@ def _sync(model: type[Model], contact_id: int, columns: tuple[str, ...], rows: t
         if i not in match and free:
             match[i] = free.pop(0)
     if free:
-        model.delete().where(model.id.in_([row_id for row_id, _ in free])).execute()
+        _delete_rows(model, [row_id for row_id, _ in free])
     for i, row in enumerate(wanted):
         if i not in match:
             model.insert(contact=contact_id, **row).execute()
@@ -88,6 +88,11 @@ def _sync(model: type[Model], contact_id: int, columns: tuple[str, ...], rows: t
         changes = {n: v for n, v in row.items() if was[n] != v}
         if changes:
             model.update(changes).where(model.id == row_id).execute()
+
+
+def _delete_rows(model: type[Model], ids: list[int]) -> None:
+    """Remove the phone or email rows `ids` (only the ones a save no longer lists)."""
+    model.delete().where(model.id.in_(ids)).execute()
 
 
 def _identity(row: dict, columns: tuple[str, ...]) -> tuple:
