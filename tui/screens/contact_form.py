@@ -2,7 +2,9 @@
 
 Name, job, several phones and emails (ctrl+n adds a row to the phones or emails list that has
 the focus, ctrl+r removes the focused row), personal facts, do-not-call/email flags, notes.
-Phones are read in the configured default region and saved as E.164. Creating warns about
+Phones are read in the contact's country, else the account's,
+else the default region, and saved as E.164; a line under them shows the focused one as it
+will be stored. An unchanged phone keeps its stored number. Creating warns about
 likely duplicates (same email, same phone, similar name in the same account). The contact
 and its phones and emails are saved in one transaction. Dismisses with a FormResult or None.
 """
