@@ -90,6 +90,10 @@ def _connect(args: argparse.Namespace) -> None:
 
     target = resolve_target(dsn=args.dsn, schema=args.schema, demo=getattr(args, "demo", False))
     dsn = workspace.prepare(target.schema, demo=target.demo) if target.embedded else target.dsn
+    if target.embedded:  # say which one: the demo's people are in the other database
+        name = workspace.DEMO_DB if target.demo else workspace.WORK_DB
+        other = "" if target.demo else "; the demo company's: switchboard --demo user ..."
+        print(f"(database {name} of your private workspace{other})", file=sys.stderr)
     configure(dsn, target.schema)
 
 
