@@ -73,6 +73,19 @@ def text_of(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
 
+async def save_while_the_backend_dies(app, pilot, dsn: str, lock_sql: str, params: tuple,
+                                      message_at: str) -> None:  # fmt: skip
+    """ctrl+s while another session's lock holds the save, terminate the saving backend, wait
+    for the form's message at `message_at`, then release the lock."""
+    lock = Lock(dsn, lock_sql, params)
+    try:
+        await pilot.press("ctrl+s")
+        await kill_the_blocked_save(pilot, dsn)
+        await until(pilot, lambda: LOST in text_of(app, message_at), "a message")
+    finally:
+        lock.release()
+
+
 async def test_an_account_save_whose_backend_dies_says_so_and_saves_again(data, installer_dsn):
     app = SwitchboardApp()
     results: list = []
@@ -81,13 +94,10 @@ async def test_an_account_save_whose_backend_dies_says_so_and_saves_again(data, 
         await settle(app, pilot)
         form = app.screen
         form.query_one("#f-industry", Input).value = "Blocked Save"
-        lock = Lock(installer_dsn, "SELECT 1 FROM account WHERE id = %s FOR UPDATE", (data.globex,))
-        try:
-            await pilot.press("ctrl+s")
-            await kill_the_blocked_save(pilot, installer_dsn)
-            await until(pilot, lambda: LOST in text_of(app, "#form-message"), "a message")
-        finally:
-            lock.release()
+        await save_while_the_backend_dies(
+            app, pilot, installer_dsn, "SELECT 1 FROM account WHERE id = %s FOR UPDATE",
+            (data.globex,), "#form-message",
+        )  # fmt: skip
         assert app.screen is form and not results
         assert "ctrl+s tries again" in text_of(app, "#form-message")
         assert form.query_one("#f-industry", Input).value == "Blocked Save"  # kept
@@ -110,13 +120,10 @@ async def test_a_contact_save_whose_backend_dies_keeps_the_phones_typed(data, in
         form = app.screen
         form.query_one("#f-job-title", Input).value = "CFO"
         form.query_one("#phones-value-0", Input).value = "+46 31 700 00 01"
-        lock = Lock(installer_dsn, "SELECT 1 FROM contact WHERE id = %s FOR UPDATE", (data.anna,))
-        try:
-            await pilot.press("ctrl+s")
-            await kill_the_blocked_save(pilot, installer_dsn)
-            await until(pilot, lambda: LOST in text_of(app, "#form-message"), "a message")
-        finally:
-            lock.release()
+        await save_while_the_backend_dies(
+            app, pilot, installer_dsn, "SELECT 1 FROM contact WHERE id = %s FOR UPDATE",
+            (data.anna,), "#form-message",
+        )  # fmt: skip
         assert form.query_one("#phones-value-0", Input).value == "+46 31 700 00 01"
         await pilot.press("ctrl+s")
         await settle(app, pilot)
@@ -135,13 +142,9 @@ async def test_logging_an_activity_whose_backend_dies_says_so(data, installer_ds
         await settle(app, pilot)
         form = app.screen
         form.query_one("#body", TextArea).load_text("called about the renewal")
-        lock = Lock(installer_dsn, "LOCK TABLE activity IN SHARE MODE")
-        try:
-            await pilot.press("ctrl+s")
-            await kill_the_blocked_save(pilot, installer_dsn)
-            await until(pilot, lambda: LOST in text_of(app, "#error-form"), "a message")
-        finally:
-            lock.release()
+        await save_while_the_backend_dies(
+            app, pilot, installer_dsn, "LOCK TABLE activity IN SHARE MODE", (), "#error-form"
+        )
         assert app.screen is form and not done
         assert "saving" not in text_of(app, "#form-hint")
         assert form.query_one("#body", TextArea).text == "called about the renewal"
@@ -162,13 +165,10 @@ async def test_an_admin_form_whose_backend_dies_says_so(data, installer_dsn):
         await pilot.pause()
         form = app.screen
         form.query_one("#field-display_name", Input).value = "Ada Lovelace"
-        lock = Lock(installer_dsn, "SELECT 1 FROM app_user WHERE username = 'sb_admin' FOR UPDATE")
-        try:
-            await pilot.press("ctrl+s")
-            await kill_the_blocked_save(pilot, installer_dsn)
-            await until(pilot, lambda: LOST in text_of(app, "#form-error"), "a message")
-        finally:
-            lock.release()
+        await save_while_the_backend_dies(
+            app, pilot, installer_dsn,
+            "SELECT 1 FROM app_user WHERE username = 'sb_admin' FOR UPDATE", (), "#form-error",
+        )  # fmt: skip
         assert app.screen is form and not done
         assert form.query_one("#field-display_name", Input).value == "Ada Lovelace"
         await pilot.press("ctrl+s")
@@ -193,14 +193,10 @@ async def test_a_relationship_save_whose_backend_dies_says_so(data, installer_ds
         await settle(app, pilot)
         form = app.screen
         form.query_one("#f-note", Input).value = "weekly 1:1"
-        lock = Lock(installer_dsn, "SELECT 1 FROM contact_relationship WHERE id = %s FOR UPDATE",
-                    (rel,))  # fmt: skip
-        try:
-            await pilot.press("ctrl+s")
-            await kill_the_blocked_save(pilot, installer_dsn)
-            await until(pilot, lambda: LOST in text_of(app, "#form-message"), "a message")
-        finally:
-            lock.release()
+        await save_while_the_backend_dies(
+            app, pilot, installer_dsn,
+            "SELECT 1 FROM contact_relationship WHERE id = %s FOR UPDATE", (rel,), "#form-message",
+        )  # fmt: skip
         assert app.screen is form and form.query_one("#f-note", Input).value == "weekly 1:1"
         await pilot.press("ctrl+s")
         await settle(app, pilot)
