@@ -27,11 +27,17 @@ lint: $(STAMP)
 system-deps:
 	@sh scripts/system-deps.sh
 
+# pip's -qq shows errors only: no progress, and no warnings about this machine's own pip
+# configuration (an index location that does not exist is a warning, once per package). A
+# failed install still prints its error and stops make.
+PIP := $(BIN)/python -m pip --disable-pip-version-check -qq
+
 $(STAMP): pyproject.toml
 	@sh scripts/system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Installing Switchboard into $(VENV) ..."
+	@$(PIP) install --upgrade pip
+	@$(PIP) install -e '.[dev]'
 	@touch $(STAMP)
 
 clean-venv:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import socket
 import tempfile
+import threading
+from collections.abc import Iterator
 
 import psycopg2
 import pytest
 
-from db import embedded
+from db import connection, embedded
 from db.config import resolve_target
+from db.connection import configure, database
 from db.embedded import free_port
+from db.services import users
+from tests import hostile
+from tests.records_data import run as run_sql
 from tui.cli import main
 
 
@@ -92,7 +101,7 @@ def test_db_init_then_again_changes_nothing(capsys, pg):
         code, out, _ = run(capsys, "db", "init", "--dsn", dsn)
         assert code == 0 and "up to date" in out and "created" not in out
         code, out, _ = run(capsys, "db", "status", "--dsn", dsn)
-        assert code == 0 and "up to date" in out
+        assert code == 0 and "up to date" in out and f"in database {name} on " in out
         conn = psycopg2.connect(dsn)
         with conn.cursor() as cur:
             cur.execute("SELECT username, role FROM switchboard.app_user")
@@ -113,6 +122,13 @@ def test_server_start_status_stop(capsys, monkeypatch):
         assert code == 0 and "running" in out
         code, out, _ = run(capsys, "server", "status")
         assert "running" in out
+        from db import workspace
+
+        workspace.server().ensure_database(workspace.WORK_DB)
+        code, out, _ = run(capsys, "server", "status")
+        assert "database switchboard: switchboard, db ..., user ... (without --demo)" in out
+        assert "dbname=switchboard user=" in out and "no password" in out
+        assert "switchboard_demo" not in out  # not created yet: not offered
     finally:
         code, out, _ = run(capsys, "server", "stop")
     assert code == 0 and "stopped" in out
@@ -150,3 +166,108 @@ def test_bad_schema_name_is_refused(capsys, admin_dsn):
     code, _, err = run(capsys, "--dsn", admin_dsn, "--schema", "Robert'); DROP")
     assert code == 1
     assert "schema name" in one_line(err)
+
+
+# ------------------------------------------------------------ issue 9 parts 6, 11 and 12
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_user_list_prints_hostile_names_cleaned(capsys, installer_dsn, admin_dsn):
+    teams = run_sql(installer_dsn, "INSERT INTO team (name) SELECT unnest(%s::text[]) "
+                    "RETURNING id", (hostile.ALL,))  # fmt: skip
+    configure(admin_dsn, "switchboard")
+    with database.connection_context():
+        for i, (value, (team_id,)) in enumerate(zip(hostile.ALL, teams, strict=True)):
+            users.create_user(f"hostile_{os.getpid()}_{i}", value, "rep", team_id)
+    code, out, err = run(capsys, "user", "list", "--dsn", admin_dsn)
+    assert code == 0, err
+    assert out.count("hostile_") == len(hostile.ALL)
+    assert not UNSAFE.search(out), [m for m in UNSAFE.findall(out)]
+    assert "\x1b" not in out and "\u202e" not in out and "\x9b" not in out
+    lines = [line for line in out.splitlines() if line.startswith("hostile_")]
+    from rich.cells import cell_len
+
+    # every row's role column starts at the same terminal cell (CJK and emoji included)
+    assert {cell_len(line.split(" rep ")[0]) for line in lines} == {20 + 1 + 24}
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A local TCP port that accepts connections and never answers (QA case 56)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    "argv", [["db", "status"], ["db", "migrate"], ["demo"], ["user", "list"]]
+)
+def test_every_cli_connection_gives_up_on_a_silent_server(monkeypatch, argv):
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT_S", 1)
+    result: list = []
+    with silent_server() as port:
+        dsn = f"host=127.0.0.1 port={port} dbname=x user=nobody sslmode=disable"
+        thread = threading.Thread(target=lambda: result.append(main([*argv, "--dsn", dsn])),
+                                  daemon=True)  # fmt: skip
+        thread.start()
+        thread.join(20)  # the timeout is 1 s: 20 s means it never gave up
+        hung = thread.is_alive()
+    assert not hung, f"switchboard {' '.join(argv)} waited for ever"
+    assert result == [1]
+
+
+def test_schema_before_the_command_is_used(capsys, admin_dsn):
+    code, out, err = run(capsys, "--schema", "acme", "db", "status", "--dsn", admin_dsn)
+    assert code == 0 and out.startswith("schema acme in database "), out
+    assert "version 0" in out
+    code, _, err = run(capsys, "--schema", "acme", "user", "list", "--dsn", admin_dsn)
+    assert code == 1 and "no Switchboard schema" in one_line(err)
+    code, _, err = run(capsys, "--dsn", admin_dsn, "user", "list", "--schema", "acme")
+    assert code == 1 and "no Switchboard schema" in one_line(err)
+    code, _, err = run(capsys, "--schema", "acme", "user", "list", "--schema", "other")
+    assert code == 2 and "--schema" in one_line(err)
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(capsys, monkeypatch):
+    from db import workspace
+
+    def broken() -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(workspace, "server", broken)
+    code, _, err = run(capsys, "server", "status")
+    assert code == 1
+    line = one_line(err)
+    assert "unexpected error (KeyError" in line and "--debug" in line
+    with pytest.raises(KeyError):
+        main(["--debug", "server", "status"])
+
+
+def test_a_database_error_keeps_every_line_of_libpq(capsys):
+    dsn = f"host=127.0.0.1 port={free_port()} dbname=x user=nobody connect_timeout=2"
+    code, _, err = run(capsys, "db", "status", "--dsn", dsn)
+    assert code == 1
+    line = one_line(err)
+    assert "Connection refused" in line or "refused" in line.lower(), line
+    assert "\t" not in line

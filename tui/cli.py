@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from db.errors import SwitchboardError
+from tui.cli_common import say, where, with_connect_timeout
+from tui.cli_server import cmd_server
 
 # The modes of tui.app.MODE_FACTORIES that `--screen` may name (kept here: no textual import).
 SCREENS = ("accounts", "my_day", "trash", "admin")
@@ -36,9 +38,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _add_target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dsn", help="libpq connection string or URI (else SWITCHBOARD_DSN, config)")
-    p.add_argument("--schema", help="schema name (default switchboard, or SWITCHBOARD_SCHEMA)")
+TARGET_OPTIONS = ("dsn", "schema")
+
+
+def _add_target(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """--dsn and --schema, before or after the command: a subcommand's own copies land in
+    `sub_dsn`/`sub_schema` (absent unless given), and `_merge_targets` reconciles them."""
+    prefix = "" if top else "sub_"
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--dsn", dest=f"{prefix}dsn", default=default,
+                   help="libpq connection string or URI (else SWITCHBOARD_DSN, config)")
+    p.add_argument("--schema", dest=f"{prefix}schema", default=default,
+                   help="schema name (default switchboard, or SWITCHBOARD_SCHEMA)")  # fmt: skip
+
+
+def _merge_targets(args: argparse.Namespace) -> None:
+    """`switchboard --schema acme user list` and `switchboard user list --schema acme` are the
+    same command; two different values are refused rather than one silently winning."""
+    for name in TARGET_OPTIONS:
+        top, sub = getattr(args, name, None), getattr(args, f"sub_{name}", None)
+        if top is not None and sub is not None and top != sub:
+            raise UsageError(f"switchboard: --{name} is given twice with different values")
+        setattr(args, name, sub if sub is not None else top)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--demo", action="store_true", help="open the demo workspace")
     parser.add_argument("--screen", help=f"open on a screen: {', '.join(SCREENS)}")
-    _add_target(parser)
+    _add_target(parser, top=True)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     server = sub.add_parser("server", help="the embedded PostgreSQL server")
@@ -82,30 +103,18 @@ def _target(args: argparse.Namespace):
 
 
 def _installer_dsn(args: argparse.Namespace) -> tuple[str, str]:
-    """The DSN for schema work: the given one, else the embedded server's superuser."""
+    """The DSN for schema work: the given one, else the embedded server's superuser (on the
+    demo database with --demo, else the private work database)."""
     from db import workspace
 
     target = _target(args)
     if target.dsn:
-        return target.dsn, target.schema
+        return with_connect_timeout(target.dsn), target.schema
     srv = workspace.server()
     srv.start()
-    srv.ensure_database(workspace.WORK_DB)
-    return srv.dsn(workspace.WORK_DB), target.schema
-
-
-def cmd_server(args: argparse.Namespace) -> int:
-    from db import workspace
-
-    srv = workspace.server()
-    if args.action == "start":
-        srv.start()
-        print(f"server {srv.status()}")
-    elif args.action == "stop":
-        print("server stopped" if srv.stop() else "server was not running")
-    else:
-        print(f"server {srv.status()}")
-    return 0
+    dbname = workspace.DEMO_DB if target.demo else workspace.WORK_DB
+    srv.ensure_database(dbname)
+    return with_connect_timeout(srv.dsn(dbname)), target.schema
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -121,7 +130,8 @@ def cmd_db(args: argparse.Namespace) -> int:
             "not initialised" if version == 0 else
             "newer than this client" if version > latest else "needs 'switchboard db migrate'"
         )
-        print(f"schema {schema}: version {version} (this client: {latest}) {state}")
+        say(f"schema {schema} in {where(dsn)}: version {version} (this client: {latest}) "
+            f"{state}")
         return 0
     try:
         applied = migrate.migrate(dsn, schema)
@@ -199,10 +209,16 @@ def _database_error(exc: Exception) -> str:
     import psycopg2
 
     if isinstance(exc, psycopg2.OperationalError):
-        text = (str(exc).strip().splitlines() or ["unknown error"])[-1]
-        return f"cannot reach the database: {text}"
+        text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        return f"cannot reach the database: {text or 'unknown error'}"
     pgerror = getattr(exc, "pgerror", None) or str(exc)
     return f"database error: {pgerror.strip().splitlines()[0]}"
+
+
+def _error(text: str) -> None:
+    from tui.text import clean
+
+    print(clean(text, limit=2000, single_line=True), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -210,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
+        _merge_targets(args)
         if args.version:
             print(f"switchboard {app_version()}")
             return 0
@@ -218,21 +235,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         if debug:
             raise
-        print(str(exc), file=sys.stderr)
+        _error(str(exc))
         return 2
     except SwitchboardError as exc:
         if debug:
             raise
-        print(f"switchboard: {exc}", file=sys.stderr)
+        _error(f"switchboard: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except Exception as exc:  # one line, as promised; --debug shows the rest
         import psycopg2
 
-        if debug or not isinstance(exc, psycopg2.Error):
+        from db.services._pgerrors import original
+
+        if debug:
             raise
-        print(f"switchboard: {_database_error(exc)}", file=sys.stderr)
+        driver = original(exc)
+        if isinstance(driver, psycopg2.Error):
+            _error(f"switchboard: {_database_error(driver)}")
+        else:
+            _error(f"switchboard: unexpected error ({type(exc).__name__}: {exc}); "
+                   "--debug shows the traceback")  # fmt: skip
         return 1
 
 

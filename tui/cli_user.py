@@ -12,7 +12,26 @@ import getpass
 import sys
 from collections.abc import Callable
 
+from tui.cli_common import say
+
 ROLES = ("agent", "rep", "manager", "admin")
+WIDTHS = (20, 24, 8, 16)  # user, name, role, team; the state comes last
+
+
+def row(*cells: str) -> str:
+    """One line of `user list`: each value cleaned (tui/text.py) and cut or padded to its
+    column in terminal cells, so CJK and emoji names keep the columns in line."""
+    from rich.cells import cell_len, set_cell_size
+
+    from tui.text import clean
+
+    out = []
+    for value, width in zip(cells, (*WIDTHS, 0), strict=True):
+        text = clean(value, single_line=True)
+        if width and cell_len(text) > width:
+            text = set_cell_size(text, width - 1) + "…"
+        out.append(set_cell_size(text, width) if width else text)
+    return " ".join(out)
 
 
 def add_user_parser(sub, add_target: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -71,6 +90,10 @@ def _connect(args: argparse.Namespace) -> None:
 
     target = resolve_target(dsn=args.dsn, schema=args.schema, demo=getattr(args, "demo", False))
     dsn = workspace.prepare(target.schema, demo=target.demo) if target.embedded else target.dsn
+    if target.embedded:  # say which one: the demo's people are in the other database
+        name = workspace.DEMO_DB if target.demo else workspace.WORK_DB
+        other = "" if target.demo else "; the demo company's: switchboard --demo user ..."
+        print(f"(database {name} of your private workspace{other})", file=sys.stderr)
     configure(dsn, target.schema)
 
 
@@ -82,13 +105,12 @@ def cmd_user(args: argparse.Namespace) -> int:
     with database.connection_context():
         if args.verb == "list":
             after = None
-            print(f"{'user':<20} {'name':<24} {'role':<8} {'team':<16} state")
+            say(row("user", "name", "role", "team", "state"))
             while True:
                 page = users.list_users(after=after, query=args.query)
                 for u in page.users:
                     state = "active" if u.active else "disabled"
-                    print(f"{u.username:<20} {u.display_name[:24]:<24} {u.role:<8} "
-                          f"{(u.team or '-')[:16]:<16} {state}")  # fmt: skip
+                    say(row(u.username, u.display_name, u.role, u.team or "-", state))
                 if page.next_after is None:
                     return 0
                 after = page.next_after
@@ -97,21 +119,21 @@ def cmd_user(args: argparse.Namespace) -> int:
             password = None if args.no_password else _password(args, args.username)
             users.create_user(args.username, args.name or args.username, args.role, team_id,
                               args.email, password)  # fmt: skip
-            print(f"created {args.role} {args.username}")
+            say(f"created {args.role} {args.username}")
         elif args.verb == "disable":
             users.disable_user(args.username)
-            print(f"disabled {args.username} (open sessions ended)")
+            say(f"disabled {args.username} (open sessions ended)")
         elif args.verb == "enable":
             users.enable_user(args.username)
-            print(f"enabled {args.username}")
+            say(f"enabled {args.username}")
         elif args.verb == "passwd":
             users.set_password(args.username, _password(args, args.username))
-            print(f"password of {args.username} changed")
+            say(f"password of {args.username} changed")
         elif args.verb == "set-role":
             users.set_role(args.username, args.role)
-            print(f"{args.username} is now {args.role}")
+            say(f"{args.username} is now {args.role}")
         elif args.verb == "set-team":
             team_id = None if args.team == "-" else users.team_id_by_name(args.team)
             users.set_team(args.username, team_id)
-            print(f"{args.username} moved to {args.team if team_id else 'no team'}")
+            say(f"{args.username} moved to {args.team if team_id else 'no team'}")
     return 0

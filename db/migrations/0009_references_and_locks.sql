@@ -105,15 +105,18 @@ SET LOCAL ROLE {{schema}}_deleter;
 
 -- A contact's phones or emails, before the form writes the new list (agents, reps, managers,
 -- admins): removes what the caller may change, nothing else (row-level security on the table).
-CREATE FUNCTION {{schema}}.delete_contact_details(p_contact bigint, p_table text) RETURNS integer
+CREATE FUNCTION {{schema}}.delete_contact_details(p_contact bigint, p_table text,
+                                                  p_ids bigint[] DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n integer;
 BEGIN
     IF p_table = 'contact_phone' THEN
-        DELETE FROM {{schema}}.contact_phone WHERE contact_id = p_contact;
+        DELETE FROM {{schema}}.contact_phone
+         WHERE contact_id = p_contact AND (p_ids IS NULL OR id = ANY (p_ids));
     ELSIF p_table = 'contact_email' THEN
-        DELETE FROM {{schema}}.contact_email WHERE contact_id = p_contact;
+        DELETE FROM {{schema}}.contact_email
+         WHERE contact_id = p_contact AND (p_ids IS NULL OR id = ANY (p_ids));
     ELSE
         RAISE EXCEPTION 'must be contact_phone or contact_email' USING ERRCODE = '22023';
     END IF;
@@ -186,9 +189,9 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION delete_contact_details(bigint, text), delete_tag_link(text, bigint, bigint),
+REVOKE ALL ON FUNCTION delete_contact_details(bigint, text, bigint[]), delete_tag_link(text, bigint, bigint),
     delete_saved_view(bigint), delete_rows(text, text, bigint[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION delete_contact_details(bigint, text), delete_saved_view(bigint)
+GRANT EXECUTE ON FUNCTION delete_contact_details(bigint, text, bigint[]), delete_saved_view(bigint)
     TO {{schema}}_agent, {{schema}}_rep, {{schema}}_manager, {{schema}}_admin;
 GRANT EXECUTE ON FUNCTION delete_tag_link(text, bigint, bigint)
     TO {{schema}}_rep, {{schema}}_manager, {{schema}}_admin;

@@ -69,7 +69,7 @@ def create(form: Mapping[str, Any], parent_id: int | None = None) -> int:
 
 def update(account_id: int, original: Mapping[str, Any], form: Mapping[str, Any]) -> Saved:
     """Validate and save only what changed since `original` (Conflict if we both changed it)."""
-    values = validate_account(form)
+    values = validate_account(form, stored_phone=original.get("phone"))
     return update_fields(Account, account_id, original, values)
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peewee import SQL
+from peewee import SQL, Model
 
 from db.connection import database
 from db.errors import NotFound, ValidationError, ValidationErrors
 from db.models import Account, Contact, ContactEmail, ContactPhone
+from db.phones import region_for, region_of
 from db.services.editing import Extra, Saved, read_fields, update_fields
 from db.services.validation import validate_contact, validate_emails, validate_phones
 
@@ -52,40 +53,69 @@ def read_emails(contact_id: int) -> tuple[tuple, ...]:
     return tuple(tuple(r) for r in query)
 
 
+def _sync(model: type[Model], contact_id: int, columns: tuple[str, ...], rows: tuple) -> None:
+    """Make the contact's child rows equal `rows` (tuples of `columns`, in order), changing
+    only what differs: a row that stays keeps its id and is not written, a changed row is
+    updated in place, only the surplus is inserted or deleted. Rows are matched first by the
+    number or address they hold (columns[1:3]), then in order."""
+    names = (*columns, "position")
+    old = [
+        (row[0], dict(zip(names, row[1:], strict=True)))
+        for row in model.select(model.id, *(getattr(model, n) for n in names))
+        .where(model.contact == contact_id)
+        .order_by(model.position, model.id)
+        .tuples()
+    ]
+    wanted = [dict(zip(names, (*row, i), strict=True)) for i, row in enumerate(rows)]
+    match: dict[int, tuple[int, dict]] = {}
+    free = list(old)
+    for i, row in enumerate(wanted):
+        for candidate in free:
+            if _identity(candidate[1], columns) == _identity(row, columns):
+                match[i] = candidate
+                free.remove(candidate)
+                break
+    for i in range(len(wanted)):
+        if i not in match and free:
+            match[i] = free.pop(0)
+    if free:
+        _delete_rows(model, contact_id, [row_id for row_id, _ in free])
+    for i, row in enumerate(wanted):
+        if i not in match:
+            model.insert(contact=contact_id, **row).execute()
+            continue
+        row_id, was = match[i]
+        changes = {n: v for n, v in row.items() if was[n] != v}
+        if changes:
+            model.update(changes).where(model.id == row_id).execute()
+
+
+def _delete_rows(model: type[Model], contact_id: int, ids: list[int]) -> None:
+    """Remove the phone or email rows `ids` (only the ones a save no longer lists).
+
+    Logins have no DELETE privilege on these tables (it would let them LOCK TABLE): migration
+    0009's function deletes, under the caller's row-level security."""
+    database.execute_sql(
+        "SELECT delete_contact_details(%s, %s, %s)",
+        (contact_id, model._meta.table_name, ids),
+    )
+
+
+def _identity(row: dict, columns: tuple[str, ...]) -> tuple:
+    """What makes a phone or email the same one: its number (or text when it has none)."""
+    return tuple(str(row[c]).casefold() for c in columns[1:3] if c != "is_primary")
+
+
+PHONE_COLUMNS = ("kind", "raw", "e164", "is_primary")
+EMAIL_COLUMNS = ("kind", "email", "is_primary")
+
+
 def write_phones(contact_id: int, rows: tuple[tuple, ...]) -> None:
-    # No DELETE privilege on the table (it would allow LOCK TABLE): migration 0009's function.
-    database.execute_sql("SELECT delete_contact_details(%s, 'contact_phone')", (contact_id,))
-    if rows:
-        ContactPhone.insert_many(
-            [
-                {
-                    "contact": contact_id,
-                    "kind": k,
-                    "raw": raw,
-                    "e164": e164,
-                    "is_primary": primary,
-                    "position": i,
-                }
-                for i, (k, raw, e164, primary) in enumerate(rows)
-            ]  # fmt: skip
-        ).execute()
+    _sync(ContactPhone, contact_id, PHONE_COLUMNS, rows)
 
 
 def write_emails(contact_id: int, rows: tuple[tuple, ...]) -> None:
-    database.execute_sql("SELECT delete_contact_details(%s, 'contact_email')", (contact_id,))
-    if rows:
-        ContactEmail.insert_many(
-            [
-                {
-                    "contact": contact_id,
-                    "kind": k,
-                    "email": email,
-                    "is_primary": primary,
-                    "position": i,
-                }
-                for i, (k, email, primary) in enumerate(rows)
-            ]  # fmt: skip
-        ).execute()
+    _sync(ContactEmail, contact_id, EMAIL_COLUMNS, rows)
 
 
 EXTRAS = {
@@ -102,13 +132,24 @@ def load(contact_id: int) -> dict[str, Any]:
     return values
 
 
-def validate(form: Mapping[str, Any], phones: Rows, emails: Rows) -> dict[str, Any]:
-    """Contact fields, phones and emails checked together: every broken rule at once."""
+def validate(
+    form: Mapping[str, Any],
+    phones: Rows,
+    emails: Rows,
+    account_id: int | None = None,
+    original: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Contact fields, phones and emails checked together: every broken rule at once.
+
+    National phone numbers are read in the contact's country, else its account's, else the
+    default region; a phone whose text is unchanged since `original` keeps its stored number.
+    """
     errors: list[ValidationError] = []
     values: dict[str, Any] = {}
+    known = {raw.strip(): e164 for _k, raw, e164, *_ in (original or {}).get("phones") or ()}
     for key, check in (
         (None, lambda: validate_contact(form)),
-        ("phones", lambda: validate_phones(phones)),
+        ("phones", lambda: validate_phones(phones, phone_region(form, account_id), known)),
         ("emails", lambda: validate_emails(emails)),
     ):
         try:
@@ -125,11 +166,20 @@ def validate(form: Mapping[str, Any], phones: Rows, emails: Rows) -> dict[str, A
     return values
 
 
+def phone_region(form: Mapping[str, Any], account_id: int | None) -> str:
+    """The region national numbers of this contact are read in (see `validate`)."""
+    account_country = None
+    if account_id is not None and not region_for(form.get("country")):
+        row = Account.select(Account.country).where(Account.id == account_id).tuples().first()
+        account_country = row[0] if row else None
+    return region_of(form.get("country"), account_country)
+
+
 def create(
     form: Mapping[str, Any], phones: Rows = (), emails: Rows = (), account_id: int | None = None
 ) -> int:
     """Validate and insert a contact with its phones and emails in one transaction."""
-    values = validate(form, phones, emails)
+    values = validate(form, phones, emails, account_id)
     with database.atomic():
         if account_id is not None:
             account = (
@@ -156,7 +206,7 @@ def update(
     emails: Rows = (),
 ) -> Saved:
     """Validate and save only what changed since `original` (phones/emails as two fields)."""
-    values = validate(form, phones, emails)
+    values = validate(form, phones, emails, original.get("account_id"), original)
     return update_fields(Contact, contact_id, original, values, EXTRAS)
 
 

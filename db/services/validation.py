@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from db.errors import ValidationError, ValidationErrors
-from db.phones import to_e164
+from db.errors import ValidationError
+from db.phones import display, region_of, to_e164
+from db.services.rules import (
+    AMOUNT_MAX as AMOUNT_MAX,  # re-exported: the forms and tests name it here
+)
+from db.services.rules import Rules
 
 ACCOUNT_TIERS = ("A", "B", "C")
 ACCOUNT_LIFECYCLES = ("prospect", "customer", "former", "partner")
@@ -33,130 +36,53 @@ PHONE_KINDS = ("work", "mobile", "home", "fax", "switchboard", "other")
 EMAIL_KINDS = ("work", "personal", "other")
 
 MAX_ROWS = 10  # phones or emails per contact
+# Name maxima (CHECK constraints of db/migrations/0011_*.sql): long enough for any real name,
+# short enough that a name fits a dialog line or two at 80 columns.
+ACCOUNT_NAME_MAX = 200
+PERSON_NAME_MAX = 100  # a contact's first and last name, each
+PLACE_MAX = 200  # city, country
 OLDEST_BIRTHDAY = date(1900, 1, 1)
 _SIC = re.compile(r"^[0-9]{2,4}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class Rules:
-    """Collects broken rules; `check()` raises them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[ValidationError] = []
-
-    def fail(self, field: str, message: str) -> None:
-        if not any(e.field == field for e in self.errors):  # one message per field
-            self.errors.append(ValidationError(field, message))
-
-    def check(self) -> None:
-        if self.errors:
-            raise ValidationErrors(self.errors)
-
-    def text(
-        self, data: Mapping[str, Any], field: str, max_len: int, required: bool = False
-    ) -> str | None:
-        value = data.get(field)
-        text = "" if value is None else str(value).strip()
-        if not text:
-            if required:
-                self.fail(field, "is required")
-            return None
-        if len(text) > max_len:
-            self.fail(field, f"must be at most {max_len:,} characters (it has {len(text):,})")
-        return text
-
-    def choice(self, data: Mapping[str, Any], field: str, choices: Iterable[str]) -> str | None:
-        text = self.text(data, field, 100)
-        if text is None:
-            return None
-        allowed = tuple(choices)
-        if text not in allowed:
-            self.fail(field, "must be one of: " + ", ".join(allowed))
-            return None
-        return text
-
-    def integer(self, data: Mapping[str, Any], field: str, low: int, high: int) -> int | None:
-        text = self.text(data, field, 30)
-        if text is None:
-            return None
-        try:
-            number = int(text.replace(" ", "").replace("_", ""))
-        except ValueError:
-            self.fail(field, f"must be a whole number from {low:,} to {high:,}")
-            return None
-        if not low <= number <= high:
-            self.fail(field, f"must be a whole number from {low:,} to {high:,}")
-            return None
-        return number
-
-    def amount(self, data: Mapping[str, Any], field: str) -> Decimal | None:
-        text = self.text(data, field, 30)
-        if text is None:
-            return None
-        rule = "must be an amount of 0 or more with at most 2 decimals, like 1250000.50"
-        try:
-            number = Decimal(text.replace(" ", "").replace("_", ""))
-        except InvalidOperation:
-            self.fail(field, rule)
-            return None
-        if (
-            not number.is_finite()
-            or number < 0
-            or number >= Decimal("1e16")
-            or number != number.quantize(Decimal("0.01"))
-        ):
-            self.fail(field, rule)
-            return None
-        return number.quantize(Decimal("0.01"))
-
-    def day(
-        self,
-        data: Mapping[str, Any],
-        field: str,
-        low: date | None = None,
-        high: date | None = None,
-    ) -> date | None:
-        value = data.get(field)
-        if isinstance(value, date):
-            parsed: date | None = value
-        else:
-            text = self.text(data, field, 20)
-            if text is None:
-                return None
-            try:
-                parsed = date.fromisoformat(text)
-            except ValueError:
-                self.fail(field, "must be a date written YYYY-MM-DD, like 2024-03-12")
-                return None
-        assert parsed is not None
-        if low and parsed < low:
-            self.fail(field, f"must be on or after {low.isoformat()}")
-        if high and parsed > high:
-            self.fail(field, f"must be on or before {high.isoformat()}")
-        return parsed
-
-    def flag(self, data: Mapping[str, Any], field: str) -> bool:
-        return bool(data.get(field))
-
-
 def validate_email_address(raw: str, field: str = "email") -> str:
-    """The normalised form of an address (domain lower-cased, IDNA), or ValidationError."""
+    """The normalised form of an address (domain lower-cased, IDNA), or ValidationError.
+
+    The messages are ours (email-validator's own sentences are long and cut at 80 columns)."""
     text = (raw or "").strip()
     if not text:
         raise ValidationError(field, "is required")
     if len(text) > 320:
         raise ValidationError(field, "must be at most 320 characters")
+    local, at, domain = text.rpartition("@")
+    if not at:
+        raise ValidationError(field, "needs an @, like name@example.com")
+    if any(ch.isspace() for ch in text):
+        raise ValidationError(field, "must not contain spaces")
+    if "@" in local:
+        raise ValidationError(field, "must have only one @")
+    if not local:
+        raise ValidationError(field, "needs a name before the @, like name@example.com")
+    if not domain:
+        raise ValidationError(field, "needs a domain after the @, like example.com")
+    if "." not in domain:
+        raise ValidationError(field, "needs a full domain after the @, like example.com")
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValidationError(field, f"is not a valid email address ({exc})") from exc
+        raise ValidationError(field, "is not a valid email address, like name@example.com") from exc
 
 
-def validate_account(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed account values from a form; ValidationErrors names every broken rule."""
+def validate_account(data: Mapping[str, Any], stored_phone: str | None = None) -> dict[str, Any]:
+    """Typed account values from a form; ValidationErrors names every broken rule.
+
+    A phone whose text is the stored one (`stored_phone`, as stored or as the form shows it)
+    is kept exactly as stored; a changed one is read in the account's country (else the
+    default region)."""
     r = Rules()
     out: dict[str, Any] = {
-        "name": r.text(data, "name", 10000, required=True),
+        "name": r.text(data, "name", ACCOUNT_NAME_MAX, required=True),
         "industry": r.text(data, "industry", 200),
         "sic_code": r.text(data, "sic_code", 4),
         "employees": r.integer(data, "employees", 0, 10_000_000),
@@ -164,8 +90,8 @@ def validate_account(data: Mapping[str, Any]) -> dict[str, Any]:
         "currency": (r.text(data, "currency", 10) or "EUR").upper(),
         "website": r.text(data, "website", 2000),
         "phone": None,
-        "city": r.text(data, "city", 200),
-        "country": r.text(data, "country", 200),
+        "city": r.text(data, "city", PLACE_MAX),
+        "country": r.text(data, "country", PLACE_MAX),
         "tier": r.choice(data, "tier", ACCOUNT_TIERS),
         "lifecycle": r.choice(data, "lifecycle", ACCOUNT_LIFECYCLES) or "prospect",
         "kind": r.choice(data, "kind", ACCOUNT_KINDS) or "company",
@@ -178,9 +104,11 @@ def validate_account(data: Mapping[str, Any]) -> dict[str, Any]:
     if out["website"] and (" " in out["website"] or "." not in out["website"]):
         r.fail("website", "must be a web address without spaces, like example.com")
     phone = r.text(data, "phone", 60)
-    if phone:
+    if phone and stored_phone and phone in (stored_phone, display(stored_phone, stored_phone)):
+        out["phone"] = stored_phone  # untouched: never read again in another region
+    elif phone:
         try:
-            out["phone"] = to_e164(phone, field="phone")
+            out["phone"] = to_e164(phone, region_of(out["country"]), field="phone")
         except ValidationError as exc:
             r.fail(exc.field, exc.message)
     r.check()
@@ -192,16 +120,16 @@ def validate_contact(data: Mapping[str, Any], today: date | None = None) -> dict
     r = Rules()
     out: dict[str, Any] = {
         "salutation": r.text(data, "salutation", 40),
-        "first_name": r.text(data, "first_name", 10000) or "",
-        "last_name": r.text(data, "last_name", 10000) or "",
+        "first_name": r.text(data, "first_name", PERSON_NAME_MAX) or "",
+        "last_name": r.text(data, "last_name", PERSON_NAME_MAX) or "",
         "job_title": r.text(data, "job_title", 200),
         "job_role": r.choice(data, "job_role", JOB_ROLES),
         "department": r.text(data, "department", 200),
         "birthday": r.day(data, "birthday", OLDEST_BIRTHDAY, today or date.today()),
         "spouse_name": r.text(data, "spouse_name", 200),
         "interests": r.text(data, "interests", 2000),
-        "city": r.text(data, "city", 200),
-        "country": r.text(data, "country", 200),
+        "city": r.text(data, "city", PLACE_MAX),
+        "country": r.text(data, "country", PLACE_MAX),
         "do_not_call": r.flag(data, "do_not_call"),
         "do_not_email": r.flag(data, "do_not_email"),
         "notes": r.text(data, "notes", 100_000),
@@ -212,11 +140,19 @@ def validate_contact(data: Mapping[str, Any], today: date | None = None) -> dict
     return out
 
 
-def validate_phones(rows: Iterable[tuple[str | None, str | None]]) -> tuple[tuple, ...]:
+def validate_phones(
+    rows: Iterable[tuple[str | None, str | None]],
+    region: str | None = None,
+    known: Mapping[str, str | None] | None = None,
+) -> tuple[tuple, ...]:
     """(kind, raw) rows → ((kind, raw, e164, is_primary), ...); blank rows are dropped.
 
-    Errors name the row: `phones.0`, `phones.1` ... (index among the rows given).
+    A row whose text is in `known` (raw text → stored E.164, from the contact as it was read)
+    keeps that number untouched; any other is read in `region` (the contact's or account's
+    country) or the default region. Errors name the row: `phones.0`, `phones.1` ... (index
+    among the rows given).
     """
+    known = known or {}
     r = Rules()
     result: list[tuple] = []
     seen: set[str] = set()
@@ -228,15 +164,19 @@ def validate_phones(rows: Iterable[tuple[str | None, str | None]]) -> tuple[tupl
         if (kind or "work") not in PHONE_KINDS:
             r.fail(field, "kind must be one of: " + ", ".join(PHONE_KINDS))
             continue
-        try:
-            e164 = to_e164(text, field=field)
-        except ValidationError as exc:
-            r.fail(field, exc.message)
-            continue
+        if text in known:
+            e164 = known[text]
+        else:
+            try:
+                e164 = to_e164(text, region, field=field)
+            except ValidationError as exc:
+                r.fail(field, exc.message)
+                continue
         if e164 in seen:
             r.fail(field, "is listed twice")
             continue
-        seen.add(e164)
+        if e164:
+            seen.add(e164)
         result.append((kind or "work", text, e164, not result))
     if len(result) > MAX_ROWS:
         r.fail("phones.0", f"at most {MAX_ROWS} phone numbers per contact")

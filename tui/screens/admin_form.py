@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from db.connection import database
 from db.errors import SwitchboardError, ValidationError
+from db.services import failures
 from tui.text import safe
 
 
@@ -120,6 +121,9 @@ class AdminForm(ModalScreen[Any]):
                 result = self.save(values)
         except SwitchboardError as exc:
             self.post_message(self.Failed(exc))
+            return
+        except Exception as exc:  # a lost connection, a timeout: never stuck
+            self.post_message(self.Failed(SwitchboardError(failures.not_saved(exc))))
             return
         self.post_message(self.Saved(result))
 

@@ -27,13 +27,18 @@ from db.errors import SwitchboardError
 from db.services import account_edit, trash
 from tui.text import capped, clean, safe, safe_markup
 
+# A record's name as a dialog or toast shows it: long values are cut so a dialog's keys are
+# never pushed off an 80x24 screen (the question itself is capped by height as well).
+NAME_SHOWN = 120
+
 MODAL_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
     width: 70; max-width: 100%; height: auto; max-height: 100%;
     border: thick $primary; background: $surface; padding: 0 1;
 }}
-{name} .modal-title {{ text-style: bold; margin-bottom: 1; }}
+{name} .modal-title {{ text-style: bold; margin-bottom: 1; max-height: 5; }}
+{name} #confirm-question {{ max-height: 12; }}
 {name} .modal-keys {{ color: $text-muted; margin-top: 1; }}
 {name} Horizontal {{ height: auto; align-horizontal: right; }}
 {name} Button {{ margin-left: 1; }}
@@ -114,7 +119,8 @@ class DeleteConfirmModal(ModalScreen[bool]):
         with Vertical():
             yield Static(
                 safe_markup(
-                    f"[b]Delete {self.kind}[/b] $name?", name=self.record_name or self.record_id
+                    f"[b]Delete {self.kind}[/b] $name?",
+                    name=clean(self.record_name or self.record_id, limit=NAME_SHOWN),
                 ),
                 classes="modal-title",
             )
@@ -172,7 +178,8 @@ class DeleteConfirmModal(ModalScreen[bool]):
     def on_delete_confirm_modal_deleted(self, _message: Deleted) -> None:
         self.app.notify(
             clean(
-                f"Moved to the trash: {self.kind} {self.record_name or self.record_id}",
+                f"Moved to the trash: {self.kind} "
+                f"{clean(self.record_name or self.record_id, limit=NAME_SHOWN)}",
                 single_line=True,
             ),
             markup=False,

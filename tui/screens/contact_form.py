@@ -2,7 +2,9 @@
 
 Name, job, several phones and emails (ctrl+n adds a row to the phones or emails list that has
 the focus, ctrl+r removes the focused row), personal facts, do-not-call/email flags, notes.
-Phones are read in the configured default region and saved as E.164. Creating warns about
+Phones are read in the contact's country, else the account's,
+else the default region, and saved as E.164; a line under them shows the focused one as it
+will be stored. An unchanged phone keeps its stored number. Creating warns about
 likely duplicates (same email, same phone, similar name in the same account). The contact
 and its phones and emails are saved in one transaction. Dismisses with a FormResult or None.
 """
@@ -19,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Input, Label, Select, Static
 
+from db import phones
 from db.errors import ValidationErrors
 from db.services import account_edit, contact_edit, duplicates
 from db.services.duplicates import Candidate
@@ -84,6 +87,7 @@ class ContactFormScreen(RecordFormScreen):
     ContactFormScreen .list { height: auto; }
     ContactFormScreen .list .field-error { color: $text-error; padding-left: 16; display: none; }
     ContactFormScreen .list .field-error.-shown { display: block; }
+    ContactFormScreen #phone-preview { color: $text-muted; padding-left: 16; height: auto; }
     """
     BINDINGS = [
         Binding("ctrl+n", "add_row", "Add row", tooltip="Add a phone or email (where focused)",
@@ -95,6 +99,8 @@ class ContactFormScreen(RecordFormScreen):
     def __init__(self, contact_id: int | None = None, account_id: int | None = None) -> None:
         super().__init__(contact_id)
         self.account_id = account_id
+        self.account_region = phones.default_region()  # the account's country's, once loaded
+        self.stored_phones: dict[str, str | None] = {}  # raw text -> E.164 as stored
 
     def compose_fields(self) -> ComposeResult:
         yield Static("", id="contact-account")
@@ -105,6 +111,8 @@ class ContactFormScreen(RecordFormScreen):
         for section in LISTS:
             yield Label(f"{LABELS[section]}  (ctrl+n add, ctrl+r remove)", classes="section")
             yield Vertical(id=section, classes="list")
+            if section == "phones":
+                yield Static("", id="phone-preview")
         yield Label("Person", classes="section")
         yield text_row("birthday", LABELS["birthday"], placeholder="YYYY-MM-DD")
         for field in ("spouse_name", "interests", "city", "country", "salutation"):
@@ -236,12 +244,45 @@ class ContactFormScreen(RecordFormScreen):
     def load(self) -> tuple[dict[str, Any], dict[str, Any]]:
         original = contact_edit.load(self.record_id)  # type: ignore[arg-type]
         self.account_id = original.get("account_id")
-        return original, {"account": account_edit.name_of(self.account_id)}
+        return original, self.load_new()
 
     def load_new(self) -> dict[str, Any]:
-        return {"account": account_edit.name_of(self.account_id)}
+        return {
+            "account": account_edit.name_of(self.account_id),
+            "region": contact_edit.phone_region({}, self.account_id),
+        }
+
+    # -- the phone preview: the number as it will be stored --------------------------------
+    @on(Input.Changed)
+    def _phone_or_country_changed(self, event: Input.Changed) -> None:
+        if (event.input.id or "").startswith("phones-value-") or event.input.id == "f-country":
+            self._show_phone_preview(event.input if event.input.id != "f-country" else None)
+
+    def _show_phone_preview(self, focused: Input | None = None) -> None:
+        """One line under the phones: what the focused (else first) phone will be saved as,
+        read in the contact's country, else the account's (what contact_edit does)."""
+        inputs = list(self.query_one("#phones").query(Input))
+        box = focused or next((i for i in inputs if i.has_focus), None) or next(
+            (i for i in inputs if i.value.strip()), None
+        )
+        text = box.value.strip() if box is not None else ""
+        if not text:
+            line = ""
+        elif text in self.stored_phones and self.stored_phones[text]:
+            line = f"{text} → {phones.display(self.stored_phones[text])} (as stored)"
+        else:
+            country = self.query_one("#f-country", Input).value
+            region = phones.region_for(country) or self.account_region
+            line = f"{text} {phones.preview(text, region)}"
+        self.query_one("#phone-preview", Static).update(clean(line, single_line=True))
 
     def show_extra(self, extra: dict[str, Any]) -> None:
+        self.account_region = extra.get("region") or self.account_region
+        if self.original:
+            self.stored_phones = {
+                raw.strip(): e164 for _k, raw, e164, *_ in self.original.get("phones") or ()
+            }
+        self.call_after_refresh(self._show_phone_preview)
         account = extra.get("account")
         line = (
             safe_markup("At: [b]$account[/b]", account=account)
@@ -252,7 +293,8 @@ class ContactFormScreen(RecordFormScreen):
 
     def find_duplicates(self, raw: dict[str, Any]) -> list[Candidate]:
         try:
-            numbers = [row[2] for row in validate_phones(raw["phones"])]
+            region = phones.region_for(raw.get("country")) or self.account_region
+            numbers = [row[2] for row in validate_phones(raw["phones"], region)]
         except ValidationErrors:
             numbers = []  # the save reports them; duplicates by name and email still count
         return duplicates.contact_candidates(

@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, Select, Static, TextArea
 
 from db.connection import database
 from db.errors import NotFound, StaleRecord, SwitchboardError, ValidationError, ValidationErrors
-from db.services import activities
+from db.services import activities, failures
 from db.services.activities import Activity
 from tui.screens.activity_prompts import ConfirmDiscard
 from tui.text import safe
@@ -386,6 +386,9 @@ class LogActivityScreen(ModalScreen[Activity | None]):
         except (ValidationError, ValidationErrors, StaleRecord, NotFound) as exc:
             self.post_message(FormFailed(exc))
             return
+        except Exception as exc:  # a lost connection, a timeout: never stuck
+            self.post_message(FormFailed(SwitchboardError(failures.not_saved(exc))))
+            return
         self.post_message(FormSaved(saved))
 
     def _changes(self, form: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -410,7 +413,10 @@ class LogActivityScreen(ModalScreen[Activity | None]):
         elif isinstance(error, ValidationError):
             self._show_errors([error])
         else:
-            self._show_errors([ValidationError("form", str(error))])
+            self._show_errors([])
+            slot = self.query_one("#error-form", Static)
+            slot.update(safe(str(error), single_line=True))
+            slot.set_class(True, "shown")
         self.query_one("#form-hint", Static).update("^s save · tab next field · esc cancel")
 
     def _show_errors(self, errors: list[ValidationError]) -> None:

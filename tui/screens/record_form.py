@@ -26,7 +26,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from db.connection import database
-from db.errors import Conflict, SwitchboardError, ValidationError, ValidationErrors
+from db.errors import Conflict, ValidationError, ValidationErrors
+from db.services import failures
 from db.services.duplicates import Candidate
 from tui.screens.confirm import ConfirmModal
 from tui.screens.conflict import ConflictModal
@@ -237,6 +238,8 @@ class RecordFormScreen(Screen[FormResult | None]):
     def save_record(
         self, raw: dict[str, Any], original: dict[str, Any] | None, check_duplicates: bool
     ) -> None:
+        # Every way out posts a message that ends the "Saving…" state: a save that dies of a
+        # dropped connection, a terminated backend or a timeout says so; ctrl+s works again.
         try:
             with database.connection_context():
                 if check_duplicates and self.record_id is None:
@@ -250,11 +253,15 @@ class RecordFormScreen(Screen[FormResult | None]):
         except ValidationError as exc:
             self.post_message(FormRejected([exc]))
         except Conflict as exc:
-            with database.connection_context():
-                current = self.current_view(exc)
+            try:
+                with database.connection_context():
+                    current = self.current_view(exc)
+            except Exception as lost:  # any failure: see above
+                self.post_message(FormFailed(failures.not_saved(lost)))
+                return
             self.post_message(FormConflicted(exc, current))
-        except SwitchboardError as exc:
-            self.post_message(FormFailed(str(exc)))
+        except Exception as exc:  # any failure: see above
+            self.post_message(FormFailed(failures.not_saved(exc)))
         else:
             self.post_message(FormSaved(record_id))
 
@@ -284,11 +291,20 @@ class RecordFormScreen(Screen[FormResult | None]):
         count = len(message.errors)
         summary = f"Not saved: {count} field{'s' if count > 1 else ''} to correct."
         self._message(" ".join([summary, *unplaced]))
-        first = message.errors[0].field if message.errors else None
-        if first:
-            found = body.query(f"#{control_id(first)}")
-            if found:
-                found.first().focus()
+        self._focus_first_error([e.field for e in message.errors])
+
+    def _focus_first_error(self, fields: list[str]) -> None:
+        """Focus the error that comes first on the screen (not first in validation order)."""
+        wanted = set()
+        for name in fields:
+            wanted.add(control_id(name))
+            section, _, index = name.partition(".")
+            if index:  # a row of a list ("phones.1"): its value input
+                wanted.add(f"{section}-value-{index}")
+        for widget in self.query_one("#form-body").query("Input, Select, TextArea, Checkbox"):
+            if widget.id in wanted and widget.focusable:
+                widget.focus()
+                return
 
     def on_form_duplicates(self, message: FormDuplicates) -> None:
         self.saving = False
