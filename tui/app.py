@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -18,6 +18,7 @@ from db.errors import DatabaseUnavailable, SwitchboardError
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
+from tui.keys import OrderedKeysApp
 from tui.messages import ConnectionChanged, SessionLoaded
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -61,7 +62,7 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
 FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
-class SwitchboardApp(App[None]):
+class SwitchboardApp(OrderedKeysApp):
     TITLE = "Switchboard"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
