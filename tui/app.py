@@ -18,7 +18,7 @@ from db.errors import DatabaseUnavailable, SwitchboardError
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
-from tui.keys import OrderedKeysApp
+from tui.keys import OrderedKeysApp, keys_belong_to_form
 from tui.messages import ConnectionChanged, SessionLoaded
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -129,6 +129,10 @@ class SwitchboardApp(OrderedKeysApp):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Inside a form or a dialog a printable key is the form's: it never switches screens
+        # (the half-filled form would be left behind) nor opens help over it.
+        if action in ("switch_mode", "help") and keys_belong_to_form(self.screen):
+            return False
         # Only admins see the admin screen or its key.
         if action == "switch_mode" and parameters == ("admin",):
             return self.rights.is_admin
@@ -174,6 +178,8 @@ class SwitchboardApp(OrderedKeysApp):
             # Screenshots write record data to SVG files on the server: not offered.
             if "screenshot" not in command.title.lower():
                 yield command
+        if keys_belong_to_form(screen):
+            return  # leave a form by saving or cancelling it, not by going elsewhere
         for mode in MODE_FACTORIES:
             if mode == "admin" and not self.rights.is_admin:
                 continue

@@ -30,6 +30,7 @@ class LoginRequest:
 
 
 class LoginScreen(Screen[None]):
+    IS_FORM = True  # printable keys are the form's: no screen keys (tui/keys.py)
     """User name and password; on success the app continues to its first screen."""
 
     DEFAULT_CSS = """
