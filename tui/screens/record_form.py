@@ -4,9 +4,9 @@ duplicate warnings and the unsaved-changes warning.
 Keys: tab/shift+tab move (round the fields only), enter in a one-line field saves, ctrl+s
 saves anywhere, escape cancels (asking first when something changed). Every printable key
 belongs to the form (no screen switching from inside it), and keys typed before the form has
-loaded wait for it (`holds_keys`, see tui/keys.py): a burst lands as slow typing would. A form dismisses with a FormResult:
-action "saved" (the record's id) or "open" (the person chose an existing duplicate to open
-instead: the caller opens it), or None when cancelled.
+loaded wait for it (`holds_keys`, see tui/keys.py): a burst lands as slow typing would.
+A form dismisses with a FormResult: action "saved" (the record's id) or "open" (the person
+chose an existing duplicate to open instead: the caller opens it), or None when cancelled.
 
 Subclasses set KIND and LABELS and implement compose_fields, raw_values/fill_raw (the
 widgets' raw values), to_raw (typed record → raw), and in the worker thread: load,
