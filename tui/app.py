@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable
 
 from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -59,6 +61,16 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
 }
 
 
+def _driver() -> type[Driver] | None:
+    """Our Linux/macOS driver hands over a lone Esc at once (tui/driver.py); elsewhere, or
+    when TEXTUAL_DRIVER names one, Textual picks."""
+    if sys.platform == "win32" or os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    from tui.driver import FastEscapeDriver
+
+    return FastEscapeDriver
+
+
 FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
@@ -86,7 +98,9 @@ class SwitchboardApp(OrderedKeysApp):
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
         # filter in __init__ (greyscale RGB otherwise, black on black on some terminals).
-        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
+        super().__init__(
+            ansi_color=True if os.environ.get("NO_COLOR") else None, driver_class=_driver()
+        )
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
