@@ -25,7 +25,7 @@ from tui.messages import ConnectionChanged, SessionLoaded
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
 from tui.text import clean
-from tui.theme import SWITCHBOARD, theme_name
+from tui.theme import MONO, SWITCHBOARD, theme_name
 
 
 def _account_tree() -> Screen:
@@ -105,6 +105,7 @@ class SwitchboardApp(OrderedKeysApp):
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
         self.register_theme(SWITCHBOARD)
+        self.register_theme(MONO)
         self.theme = theme_name()
 
     def on_mount(self) -> None:
