@@ -9,11 +9,12 @@ also moves in reply to messages (a Select's pick, a form's "kind chosen"), one o
 after the key.
 
 So the App holds keys that arrive while one is still being handled and lets the next one go
-only when the app is quiet: every message pump of the app and of the active screen has handled
-all it was given (the same test Textual's Pilot uses between two `press`es), and the active
-screen does not ask to hold keys (a form that is still loading: `holds_keys`). A key thus goes
-where it would have gone had it been typed slowly. Nothing waits on the clock except a safety
-valve: a key is never held longer than `MAX_HOLD` seconds.
+only when the app is quiet: no message pump of the app or of the active screen has a message
+queued other than a repaint or a tick (waiting for repaints too made a burst crawl at 50-100
+ms a key on a busy machine), for two turns of the event loop, and the active screen does not
+ask to hold keys (a form that is still loading: `holds_keys`). A key thus goes where it would
+have gone had it been typed slowly. Nothing waits on the clock except a safety valve: a key
+is never held longer than `MAX_HOLD` seconds.
 """
 
 from __future__ import annotations
@@ -22,13 +23,22 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from textual import events
+from textual import events, messages
 from textual.app import App
 from textual.message_pump import MessagePump
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, TextArea
 
 MAX_HOLD = 2.0  # seconds: a busy or stuck screen never swallows keys for good
+QUIET_TURNS = 2
+# Messages that only repaint or tick: a key need not wait for them.
+_IDLE_KINDS = (messages.Prompt, messages.Update, messages.Layout, events.Timer, events.Idle)
 _RELEASED = "_switchboard_released"
+
+
+def _pending(pump: MessagePump) -> bool:
+    """True when `pump` has a message queued that is more than a repaint or a tick."""
+    return any(not isinstance(m, _IDLE_KINDS) for m in pump._message_queue.values)
 
 
 def screen_holds_keys(screen: Screen[Any]) -> bool:
@@ -49,6 +59,7 @@ class OrderedKeysApp(App[Any]):
         self._held_keys: deque[events.Key] = deque()
         self._key_in_flight = False
         self._flight = 0  # which key is in flight (a counter)
+        self._holding_since: float | None = None
 
     @property
     def keys_pending(self) -> bool:
@@ -60,7 +71,8 @@ class OrderedKeysApp(App[Any]):
             if getattr(event, _RELEASED, False):
                 setattr(event, _RELEASED, False)
                 await super().on_event(event)
-                self._watch_for_quiet()
+                if self._key_in_flight:
+                    self._watch_for_quiet()
                 return
             self._held_keys.append(event)
             if not self._key_in_flight:
@@ -69,18 +81,48 @@ class OrderedKeysApp(App[Any]):
         await super().on_event(event)
 
     def _release_next(self) -> None:
-        """Route the next held key (posting it back to the app, so it is handled in turn)."""
-        if not self._held_keys:
-            self._key_in_flight = False
-            return
-        event = self._held_keys.popleft()
-        setattr(event, _RELEASED, True)
-        self._key_in_flight = True
-        self._flight = flight = self._flight + 1
-        asyncio.get_running_loop().call_later(MAX_HOLD, self._let_go, flight)
-        if not self.post_message(event):  # closing: nothing will handle keys any more
-            self._held_keys.clear()
-            self._key_in_flight = False
+        """Route the next held key (posting it back to the app, so it is handled in turn).
+
+        A character typed into a text field moves nothing: it and the characters after it go
+        at once, at full speed; the first other key (tab, enter, a letter on a list) waits
+        until they and it have been handled."""
+        while self._held_keys:
+            if self._screen_waits():
+                self._key_in_flight = True  # the next key waits for the screen
+                self._flight = flight = self._flight + 1
+                asyncio.get_running_loop().call_later(0.005, self._screen_ready, flight)
+                return
+            event = self._held_keys.popleft()
+            setattr(event, _RELEASED, True)
+            typed = event.is_printable and isinstance(self.focused, (Input, TextArea))
+            if not typed:
+                self._key_in_flight = True
+                self._flight = flight = self._flight + 1
+                asyncio.get_running_loop().call_later(MAX_HOLD, self._let_go, flight)
+            if not self.post_message(event):  # closing: nothing will handle keys any more
+                self._held_keys.clear()
+                self._key_in_flight = False
+                return
+            if not typed:
+                return
+        self._key_in_flight = False
+
+    def _screen_ready(self, flight: int) -> None:
+        if self._key_in_flight and flight == self._flight and self.is_running:
+            self._release_next()
+
+    def _screen_waits(self) -> bool:
+        """True while the active screen asks to hold keys (not longer than MAX_HOLD)."""
+        try:
+            holds = screen_holds_keys(self.screen)
+        except Exception:  # no screen yet
+            return False
+        if not holds:
+            self._holding_since = None
+            return False
+        if self._holding_since is None:
+            self._holding_since = asyncio.get_running_loop().time()
+        return asyncio.get_running_loop().time() - self._holding_since < MAX_HOLD
 
     def _let_go(self, flight: int) -> None:
         """The safety valve: a key whose handling never ends (a pump closed under it, a
@@ -96,31 +138,20 @@ class OrderedKeysApp(App[Any]):
             return [self]
 
     def _watch_for_quiet(self) -> None:
-        """Start a round: every pump gets a marker behind what it holds now. When all markers
-        have run and no queue has anything new, the key and what it set off are handled."""
-        flight = self._flight
-        pumps = self._pumps()
-        waiting = 0
+        asyncio.get_running_loop().call_soon(self._check_quiet, self._flight, 0)
 
-        def marker_ran() -> None:
-            nonlocal waiting
-            waiting -= 1
-            if waiting == 0:
-                asyncio.get_running_loop().call_soon(self._round_done, flight)
-
-        for pump in pumps:
-            if pump.call_later(marker_ran):
-                waiting += 1
-        if waiting == 0:
-            self._round_done(flight)
-
-    def _round_done(self, flight: int) -> None:
+    def _check_quiet(self, flight: int, quiet_turns: int) -> None:
+        """(a loop callback, outside every pump) Let the next key go once the key in flight
+        and every message it set off have been handled: no queue of the app or the active
+        screen holds a message that matters, for QUIET_TURNS turns of the event loop in a
+        row (a handler that awaits leaves its queue empty for a turn)."""
         if not self._key_in_flight or flight != self._flight or not self.is_running:
             return  # this key was already let go (by the safety valve)
-        if any(pump._message_queue.qsize() for pump in self._pumps()):
-            self._watch_for_quiet()  # new messages came up meanwhile: another round
-        elif screen_holds_keys(self.screen):
-            asyncio.get_running_loop().call_later(0.005, self._round_done, flight)
+        loop = asyncio.get_running_loop()
+        if any(_pending(pump) for pump in self._pumps()):
+            loop.call_soon(self._check_quiet, flight, 0)
+        elif quiet_turns + 1 < QUIET_TURNS:
+            loop.call_soon(self._check_quiet, flight, quiet_turns + 1)
         else:
             self._key_in_flight = False
             self._release_next()

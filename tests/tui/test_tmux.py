@@ -221,3 +221,44 @@ def test_monochrome_forms_show_focus_cursor_and_state(installer_dsn, admin_dsn):
         keys(session, "C-q")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_whole_forms_typed_in_one_burst_land_field_by_field(installer_dsn, admin_dsn):
+    """One send-keys call per form, the opening key included, as SSH or a paste delivers it:
+    Tab, a picker's Enter and arrows and the final ctrl+s all land as if typed slowly
+    (issue 9, part 2)."""
+    fixtures_crm.load(installer_dsn)
+    session = f"sb-{uuid.uuid4().hex[:8]}"
+    start(session, admin_dsn, "TERM=vt100")
+    burst = ["tmux", "send-keys", "-t", session]
+    try:
+        wait_for(session, "Subtree: 251 accounts")
+        subprocess.run([*burst, "n", "Nordic Pumps", "Tab", "Machinery", "Tab", "3599", "Tab",
+                        "120", "C-s"], check=True)  # fmt: skip
+        wait_for(session, "Nordic Pumps  0")  # saved, back in the tree
+        keys(session, "V")
+        wait_for(session, "Subtree: 5 accounts")
+        keys(session, "Enter")
+        wait_for(session, "Volvo Cars Sverige AB  4")
+        keys(session, "j")
+        wait_for(session, "43,000 staff")
+        keys(session, "c", "End", "Enter")
+        wait_for(session, "Anna Lind · CFO")
+        subprocess.run([*burst, "l", "c", "Send quote", "Tab", "Enter", "Down", "Enter",
+                        "Tab", "Tab", "Tab", "Tab", "tomorrow", "C-s"], check=True)  # fmt: skip
+        screen = wait_for(session, "call reached  Send quote")  # saved: among the latest
+        assert "Log activity" not in screen
+        keys(session, "C-q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    import psycopg2
+
+    conn = psycopg2.connect(admin_dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT name, industry, sic_code, employees FROM switchboard.account "
+                    "WHERE name LIKE 'Nordic%%'")  # fmt: skip
+        assert cur.fetchall() == [("Nordic Pumps", "Machinery", "3599", 120)]
+        cur.execute("SELECT kind, body, outcome, due_at IS NOT NULL FROM switchboard.activity "
+                    "WHERE body LIKE 'Send%%'")  # fmt: skip
+        assert cur.fetchall() == [("call", "Send quote", "reached", True)]
+    conn.close()
