@@ -17,7 +17,9 @@ from tests.tui.burst import burst
 from tui.app import SwitchboardApp
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.confirm import ConfirmModal
+from tui.screens.contact_form import ContactFormScreen
 from tui.screens.log_activity import LogActivityScreen
+from tui.screens.login import LoginRequest, LoginScreen
 
 TYPINGS = ["slow", "burst"]
 
@@ -135,3 +137,33 @@ async def test_screen_keys_never_fire_inside_a_form(records, admin_dsn, start):
         await pilot.press("0", "3")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmModal)
+
+
+@pytest.mark.parametrize("typing", TYPINGS)
+async def test_a_contact_with_a_picked_role_typed_fast(records, admin_dsn, typing):
+    app = SwitchboardApp()
+    results: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ContactFormScreen(account_id=records.acme), results.append)
+        await type_keys(app, pilot, typing, *"Ann", "tab", *"Moore", "tab", *"CFO", "tab",
+                        "enter", "down", "down", "enter",  # role: the second, economic buyer
+                        "tab", *"Finance", "ctrl+s")  # fmt: skip
+    assert results and results[0].action == "saved"
+    rows = records_data.run(admin_dsn, "SELECT first_name, last_name, job_title, job_role, "
+                            "department FROM contact WHERE id = %s",
+                            (results[0].record_id,))  # fmt: skip
+    assert rows == [("Ann", "Moore", "CFO", "economic_buyer", "Finance")]
+
+
+@pytest.mark.parametrize("typing", TYPINGS)
+async def test_a_login_typed_fast(pg, db_name, monkeypatch, typing):
+    """User name, tab, password, enter in one burst signs in as that user with that password
+    (the attempt is caught: this test is about where the keys land)."""
+    attempts: list[tuple[str, str]] = []
+    monkeypatch.setattr(LoginScreen, "attempt", lambda self, u, p: attempts.append((u, p)))
+    request = LoginRequest(pg.tcp_dsn(db_name, "", ""), "switchboard", "sign in")
+    app = SwitchboardApp(login=request)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_keys(app, pilot, typing, *"bob", "tab", *"s3cret", "enter")
+    assert attempts == [("bob", "s3cret")]
