@@ -16,8 +16,8 @@ CHARACTERS = {"tab": "\t", "enter": "\r", "escape": "\x1b", "space": " "}
 
 
 def key_event(key: str) -> events.Key:
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
+    if len(key) == 1:  # a character: its key name ("@" is "at") and itself
+        return events.Key(key if key.isalnum() else _character_to_key(key), key)
     if key in CHARACTERS:
         return events.Key(key, CHARACTERS[key])
     if key.startswith("ctrl+") and len(key) == 6:

@@ -16,6 +16,9 @@ from tests import activity_data, records_data
 from tests.tui.burst import burst
 from tui.app import SwitchboardApp
 from tui.screens.account_form import AccountFormScreen
+from tui.screens.activity_prompts import DuePrompt
+from tui.screens.admin import ROLE_OPTIONS
+from tui.screens.admin_form import AdminForm, Field
 from tui.screens.confirm import ConfirmModal
 from tui.screens.contact_form import ContactFormScreen
 from tui.screens.log_activity import LogActivityScreen
@@ -167,3 +170,32 @@ async def test_a_login_typed_fast(pg, db_name, monkeypatch, typing):
         await pilot.pause()
         await type_keys(app, pilot, typing, *"bob", "tab", *"s3cret", "enter")
     assert attempts == [("bob", "s3cret")]
+
+
+@pytest.mark.parametrize("typing", TYPINGS)
+async def test_an_admin_form_typed_fast(records, typing):
+    """The admin dialogs (new user...) with a picker, typed key by key and in one burst."""
+    saved: list[dict] = []
+    fields = [Field("username", "User name"), Field("display_name", "Name"),
+              Field("role", "Role", "rep", options=ROLE_OPTIONS), Field("email", "Email")]
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(AdminForm("New user", fields, lambda v: saved.append(v) or v))
+        await type_keys(app, pilot, typing, *"ada", "tab", *"Ada L", "tab",
+                        "enter", "down", "enter", "tab", *"ada@example.org", "enter")
+    role = ROLE_OPTIONS[[v for _, v in ROLE_OPTIONS].index("rep") + 1][1]
+    assert saved == [{"username": "ada", "display_name": "Ada L", "role": role,
+                      "email": "ada@example.org"}]  # fmt: skip
+
+
+@pytest.mark.parametrize("typing", TYPINGS)
+async def test_a_prompt_typed_fast(records, typing):
+    """A one-field prompt (a follow-up's new due date) opened and answered in one go."""
+    answers: list = []
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(DuePrompt(), answers.append)
+        await type_keys(app, pilot, typing, *"tomorrow", "enter")
+    assert len(answers) == 1 and answers[0] is not None
