@@ -211,6 +211,11 @@ def test_monochrome_forms_show_focus_cursor_and_state(installer_dsn, admin_dsn):
         keys(session, "Tab")
         wait_attr(session, "Last name", {"4", "7"})
         assert "4" not in attributes(raw_line(session, "First name"))
+        keys(session, "BTab")  # back into "Ann": its text is selected, the next key replaces it
+        line = wait_attr(session, "First name", {"4", "7"})
+        selected = re.search(r"\x1b\[([0-9;]*)mAnn", line)
+        assert selected and "7" in selected.group(1).split(";"), line
+        keys(session, "Tab")
         keys(session, "BTab", "BTab", "BTab")  # round the form: notes, then the last flag
         screen = wait_for(session, "[ ] Do not email")
         assert "[ ] Do not call" in screen

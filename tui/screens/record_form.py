@@ -197,7 +197,7 @@ class RecordFormScreen(Screen[FormResult | None]):
     def _focus_first(self) -> None:
         for widget in self.query_one("#form-body").query("Input, Select, TextArea, Checkbox"):
             if widget.focusable:
-                self.set_focus(widget)  # at once: typeahead goes in next
+                self.set_focus(widget)  # at once: keys held for the form go in next
                 break
 
     def dirty(self) -> bool:
