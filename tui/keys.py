@@ -56,7 +56,7 @@ class OrderedKeysApp(App[Any]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._held_keys: deque[events.Key] = deque()
+        self._held_keys: deque[events.Key | events.Paste] = deque()
         self._key_in_flight = False
         self._flight = 0  # which key is in flight (a counter)
         self._holding_since: float | None = None
@@ -67,7 +67,8 @@ class OrderedKeysApp(App[Any]):
         return self._key_in_flight or bool(self._held_keys)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
+        # A paste keeps its place among the keys too (it is text for the focused field).
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             if getattr(event, _RELEASED, False):
                 setattr(event, _RELEASED, False)
                 await super().on_event(event)
@@ -94,7 +95,8 @@ class OrderedKeysApp(App[Any]):
                 return
             event = self._held_keys.popleft()
             setattr(event, _RELEASED, True)
-            typed = event.is_printable and isinstance(self.focused, (Input, TextArea))
+            text = isinstance(event, events.Paste) or event.is_printable
+            typed = text and isinstance(self.focused, (Input, TextArea))
             if not typed:
                 self._key_in_flight = True
                 self._flight = flight = self._flight + 1

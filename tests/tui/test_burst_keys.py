@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
+from textual import events
 from textual.widgets import Select
 
 from db.connection import configure
 from tests import activity_data, records_data
-from tests.tui.burst import burst
+from tests.tui.burst import burst, key_event
 from tui.app import SwitchboardApp
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.activity_prompts import DuePrompt
@@ -199,3 +200,19 @@ async def test_a_prompt_typed_fast(records, typing):
         app.push_screen(DuePrompt(), answers.append)
         await type_keys(app, pilot, typing, *"tomorrow", "enter")
     assert len(answers) == 1 and answers[0] is not None
+
+
+async def test_a_paste_keeps_its_place_among_the_keys(records, admin_dsn):
+    """Bracketed pastes arrive as their own events: one after a tab goes to the next field."""
+    app = SwitchboardApp()
+    results: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(AccountFormScreen(parent_id=records.acme), results.append)
+        await settle(app, pilot)
+        for event in (events.Paste("Acme Paste"), key_event("tab"), events.Paste("Machinery"),
+                      key_event("ctrl+s")):  # fmt: skip
+            app.post_message(event)
+        await settle(app, pilot)
+    rows = records_data.run(admin_dsn, "SELECT name, industry FROM account WHERE id = %s",
+                            (results[0].record_id,))  # fmt: skip
+    assert rows == [("Acme Paste", "Machinery")]
