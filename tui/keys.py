@@ -60,6 +60,7 @@ class OrderedKeysApp(App[Any]):
         self._key_in_flight = False
         self._flight = 0  # which key is in flight (a counter)
         self._holding_since: float | None = None
+        self._text_unsettled = False  # text was sent that may not have been handled yet
 
     @property
     def keys_pending(self) -> bool:
@@ -88,15 +89,22 @@ class OrderedKeysApp(App[Any]):
         at once, at full speed; the first other key (tab, enter, a letter on a list) waits
         until they and it have been handled."""
         while self._held_keys:
-            if self._screen_waits():
+            event = self._held_keys[0]
+            text = isinstance(event, events.Paste) or event.is_printable
+            typed = text and isinstance(self.focused, (Input, TextArea))
+            if self._text_unsettled and not typed:  # first let the text sent be handled
+                self._key_in_flight = True
+                self._flight = flight = self._flight + 1
+                asyncio.get_running_loop().call_later(MAX_HOLD, self._let_go, flight)
+                self._watch_for_quiet()
+                return
+            if self._screen_waits(typed):
                 self._key_in_flight = True  # the next key waits for the screen
                 self._flight = flight = self._flight + 1
                 asyncio.get_running_loop().call_later(0.005, self._screen_ready, flight)
                 return
-            event = self._held_keys.popleft()
+            self._held_keys.popleft()
             setattr(event, _RELEASED, True)
-            text = isinstance(event, events.Paste) or event.is_printable
-            typed = text and isinstance(self.focused, (Input, TextArea))
             if not typed:
                 self._key_in_flight = True
                 self._flight = flight = self._flight + 1
@@ -107,16 +115,20 @@ class OrderedKeysApp(App[Any]):
                 return
             if not typed:
                 return
+            self._text_unsettled = True
         self._key_in_flight = False
 
     def _screen_ready(self, flight: int) -> None:
         if self._key_in_flight and flight == self._flight and self.is_running:
             self._release_next()
 
-    def _screen_waits(self) -> bool:
-        """True while the active screen asks to hold keys (not longer than MAX_HOLD)."""
+    def _screen_waits(self, typed: bool) -> bool:
+        """True while the active screen asks to hold keys, or keys other than text (`typed`),
+        say while a search runs whose results the keys will move in (not over MAX_HOLD)."""
         try:
-            holds = screen_holds_keys(self.screen)
+            holds = screen_holds_keys(self.screen) or (
+                not typed and bool(getattr(self.screen, "holds_moves", False))
+            )
         except Exception:  # no screen yet
             return False
         if not holds:
@@ -130,7 +142,7 @@ class OrderedKeysApp(App[Any]):
         """The safety valve: a key whose handling never ends (a pump closed under it, a
         screen that never gets ready) stops holding the others after MAX_HOLD."""
         if self._key_in_flight and flight == self._flight and self.is_running:
-            self._key_in_flight = False
+            self._key_in_flight = self._text_unsettled = False
             self._release_next()
 
     def _pumps(self) -> list[MessagePump]:
@@ -155,5 +167,5 @@ class OrderedKeysApp(App[Any]):
         elif quiet_turns + 1 < QUIET_TURNS:
             loop.call_soon(self._check_quiet, flight, quiet_turns + 1)
         else:
-            self._key_in_flight = False
+            self._key_in_flight = self._text_unsettled = False
             self._release_next()

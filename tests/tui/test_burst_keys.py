@@ -24,6 +24,7 @@ from tui.screens.confirm import ConfirmModal
 from tui.screens.contact_form import ContactFormScreen
 from tui.screens.log_activity import LogActivityScreen
 from tui.screens.login import LoginRequest, LoginScreen
+from tui.screens.relationship_form import RelationshipFormScreen
 
 TYPINGS = ["slow", "burst"]
 
@@ -216,3 +217,24 @@ async def test_a_paste_keeps_its_place_among_the_keys(records, admin_dsn):
     rows = records_data.run(admin_dsn, "SELECT name, industry FROM account WHERE id = %s",
                             (results[0].record_id,))  # fmt: skip
     assert rows == [("Acme Paste", "Machinery")]
+
+
+@pytest.mark.parametrize("typing", TYPINGS)
+async def test_a_relationship_typed_fast_picks_from_the_search_results(
+    records, admin_dsn, typing
+):
+    """`Per down enter` typed at once waits for the search to answer, then picks Per."""
+    app = SwitchboardApp()
+    results: list = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(RelationshipFormScreen(records.anna), results.append)
+        await settle(app, pilot)
+        await type_keys(app, pilot, typing, "enter", "down", "down", "enter", "tab", *"Per",
+                        "down", "enter", *"weekly 1:1", "tab", *"2021-03-01", "enter")
+    assert results and results[0].action == "saved"
+    rows = records_data.run(
+        admin_dsn,
+        "SELECT from_contact_id, to_contact_id, t.key, note, starts_on::text "
+        "FROM contact_relationship r JOIN relationship_type t ON t.id = r.type_id "
+        "WHERE r.id = %s", (results[0].record_id,))  # fmt: skip
+    assert rows == [(records.per, records.anna, "reports_to", "weekly 1:1", "2021-03-01")]
