@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -18,11 +20,12 @@ from db.errors import DatabaseUnavailable, SwitchboardError
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
+from tui.keys import OrderedKeysApp, keys_belong_to_form
 from tui.messages import ConnectionChanged, SessionLoaded
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
 from tui.text import clean
-from tui.theme import SWITCHBOARD, theme_name
+from tui.theme import MONO, SWITCHBOARD, theme_name
 
 
 def _account_tree() -> Screen:
@@ -58,10 +61,20 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
 }
 
 
+def _driver() -> type[Driver] | None:
+    """Our Linux/macOS driver hands over a lone Esc at once (tui/driver.py); elsewhere, or
+    when TEXTUAL_DRIVER names one, Textual picks."""
+    if sys.platform == "win32" or os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    from tui.driver import FastEscapeDriver
+
+    return FastEscapeDriver
+
+
 FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
-class SwitchboardApp(App[None]):
+class SwitchboardApp(OrderedKeysApp):
     TITLE = "Switchboard"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
@@ -87,11 +100,14 @@ class SwitchboardApp(App[None]):
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
         # filter in __init__ (greyscale RGB otherwise, black on black on some terminals).
-        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") else None)
+        super().__init__(
+            ansi_color=True if os.environ.get("NO_COLOR") else None, driver_class=_driver()
+        )
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
         self.register_theme(SWITCHBOARD)
+        self.register_theme(MONO)
         self.theme = theme_name()
 
     def on_mount(self) -> None:
@@ -130,6 +146,10 @@ class SwitchboardApp(App[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Inside a form or a dialog a printable key is the form's: it never switches screens
+        # (the half-filled form would be left behind) nor opens help over it.
+        if action in ("switch_mode", "help") and keys_belong_to_form(self.screen):
+            return False
         # Only admins see the admin screen or its key.
         if action == "switch_mode" and parameters == ("admin",):
             return self.rights.is_admin
@@ -179,6 +199,8 @@ class SwitchboardApp(App[None]):
             # Screenshots write record data to SVG files on the server: not offered.
             if "screenshot" not in command.title.lower():
                 yield command
+        if keys_belong_to_form(screen):
+            return  # leave a form by saving or cancelling it, not by going elsewhere
         for mode in MODE_FACTORIES:
             if mode == "admin" and not self.rights.is_admin:
                 continue

@@ -1,14 +1,16 @@
 """Switchboard's colours: calm, high-contrast, and readable when a terminal has 16 colours.
 
-With NO_COLOR set the app uses Textual's `ansi-dark` theme instead, which with NO_COLOR emits
-no colour codes at all (bold, reverse and dim only): true monochrome (STYLE.md traps).
+With NO_COLOR set the app uses MONOCHROME, Textual's `ansi-dark` theme made usable without
+colour: with NO_COLOR it emits no colour codes at all (STYLE.md traps), so every cursor and
+focus that `ansi-dark` shows by colour (white on black) is shown by reverse video here, a
+blurred cursor by underline; app.tcss adds focus marks for the compact form controls.
 """
 
 from __future__ import annotations
 
 import os
 
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 SWITCHBOARD = Theme(
     name="switchboard",
@@ -25,7 +27,22 @@ SWITCHBOARD = Theme(
     dark=True,
 )
 
-MONOCHROME = "ansi-dark"
+_ANSI_DARK = BUILTIN_THEMES["ansi-dark"]
+MONO = Theme(
+    name="switchboard-mono",
+    **{k: getattr(_ANSI_DARK, k) for k in (
+        "primary", "secondary", "warning", "error", "success", "accent", "foreground",
+        "background", "surface", "panel", "boost", "dark")},
+    ansi=True,
+    variables={
+        **_ANSI_DARK.variables,
+        "input-cursor-text-style": "reverse",
+        "block-cursor-text-style": "bold underline",
+        "block-cursor-blurred-text-style": "underline",
+        "button-focus-text-style": "reverse bold",
+    },
+)  # fmt: skip
+MONOCHROME = MONO.name
 
 
 def theme_name() -> str:

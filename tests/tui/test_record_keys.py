@@ -141,7 +141,7 @@ async def test_quick_call_log_from_a_contact_is_three_keys_plus_the_text(crm, ad
         await settle(app, pilot)
         assert isinstance(app.screen, ContactDetailScreen)
         assert "asked for a second quote" in screen_text(app)
-        await pilot.press("3")
+        await pilot.press("t")
         await settle(app, pilot)
         from tui.screens.timeline import TimelineScreen
 

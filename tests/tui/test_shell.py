@@ -38,7 +38,7 @@ async def test_no_color_uses_the_monochrome_theme(admin_dsn, monkeypatch):
     configure(admin_dsn, "switchboard")
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)):
-        assert app.theme == "ansi-dark"
+        assert app.theme == "switchboard-mono"  # ansi-dark with reverse-video cursors
 
 
 async def test_number_keys_switch_screens(admin_dsn):

@@ -72,7 +72,9 @@ class AdminForm(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(safe(self.title_text), classes="form-title")
-            with VerticalScroll():
+            # Not focusable itself: the first field has focus on opening (AUTO_FOCUS), and
+            # tab goes round the fields only.
+            with VerticalScroll(can_focus=False):
                 for f in self.fields:
                     yield Label(f.label)
                     if f.options is not None:

@@ -106,7 +106,8 @@ class ContactDetailScreen(BaseScreen):
         # priority: run before the keys typed after it are passed on ("l c notes" in a burst)
         Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
                 id="contact-log", priority=True),
-        Binding("3", "timeline", "Timeline", tooltip="Everything that happened with this person",
+        # A letter: digits are screens everywhere (docs/keymap.md); 3 is My day here too.
+        Binding("t", "timeline", "Timeline", tooltip="Everything that happened with this person",
                 id="contact-timeline", priority=True),
     ]  # fmt: skip
 

@@ -9,6 +9,18 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.keymap import EVERYWHERE, IN_FORMS, RECORD_KEYS
+
+
+def keymap_lines() -> list[Content]:
+    """The keys that mean the same on every screen (docs/keymap.md)."""
+    lines: list[Content] = []
+    for title, keys in (("Everywhere", EVERYWHERE), ("On a record", RECORD_KEYS),
+                        ("In a form or dialog", IN_FORMS)):  # fmt: skip
+        lines.append(Content.from_markup(f"\n[b]{title}[/b]"))
+        lines += [Content(f"{key:<12} {what}") for key, what in keys]
+    return lines
+
 
 def _key_label(key: str) -> str:
     names = {"question_mark": "?", "slash": "/", "left_square_bracket": "[",
@@ -46,6 +58,7 @@ class HelpScreen(ModalScreen[None]):
         lines = [Content.from_markup("[b]Keys on this screen[/b]")]
         for key, desc, tip in rows:
             lines.append(Content(f"{key:<12} {desc:<18} {tip}"[:72]))
+        lines += keymap_lines()
         with VerticalScroll():
             for line in lines:
                 yield Static(line)

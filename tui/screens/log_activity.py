@@ -121,7 +121,7 @@ class LogActivityScreen(ModalScreen[Activity | None]):
     LogActivityScreen #form-hint { color: $text-muted; }
     """
     BINDINGS = [
-        # Not a priority key: it must queue behind the keys typed before it (typeahead).
+        # Not a priority key: it comes in turn after the keys typed before it.
         Binding("ctrl+s", "save", "Save", tooltip="Save the activity", id="activity-save"),
         Binding("escape", "cancel", "Cancel", tooltip="Close (asks when there are changes)",
                 id="activity-cancel"),
@@ -307,24 +307,17 @@ class LogActivityScreen(ModalScreen[Activity | None]):
     # -- keys ---------------------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        """Typeahead: keys typed in one burst with the key that opened this form ("l c notes")
-        were handed to the screen before any field had focus. Give each to the field it was
-        meant for instead of dropping it: a first kind letter picks the kind, the rest are
-        notes. (A key the picker or the notes handled never gets here; one that bubbles up
-        from another field, a Select say, is left alone.)"""
+        """A printable key no field took (the kind picker knows only its kind letters) is the
+        start of the notes: "l x-ray booked" puts it all in the notes, not "x" into nothing.
+        (Keys reach here in order, each after the last was handled: tui/keys.py.)"""
         if not event.is_printable or not event.character:
             return
         picker = self.query_one(KindPicker)
         body = self.query_one("#body", TextArea)
-        # A field never lets a printable key bubble up, so a key that reaches the screen while
-        # an Input is focused was forwarded here directly, before that focus: it is notes too.
-        if self.focused not in (None, picker, body) and not isinstance(self.focused, Input):
-            return
+        if self.focused not in (None, picker) or event.character in KIND_KEYS:
+            return  # a kind letter goes on to the picker's binding
         event.stop()
-        if self.focused is not body and not body.text and event.character in KIND_KEYS:
-            picker.action_pick(KIND_KEYS[event.character])
-        else:
-            body.insert(event.character)
+        body.insert(event.character)
         self.set_focus(body)
 
     @on(KindPicker.Chosen)
@@ -332,10 +325,6 @@ class LogActivityScreen(ModalScreen[Activity | None]):
         self.set_focus(self.query_one("#body", TextArea))  # the notes typed next land there
 
     def action_save(self) -> None:
-        # Read the form after any keys still queued for this screen (typeahead).
-        self.call_later(self._save_now)
-
-    def _save_now(self) -> None:
         self._show_errors([])
         self.query_one("#form-hint", Static).update("saving…")
         self.save(self._values())

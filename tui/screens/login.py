@@ -32,6 +32,8 @@ class LoginRequest:
 class LoginScreen(Screen[None]):
     """User name and password; on success the app continues to its first screen."""
 
+    IS_FORM = True  # printable keys are the form's: no screen keys (tui/keys.py)
+
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen > Vertical {

@@ -1,10 +1,12 @@
 """What every record form shares: load, save in a worker, errors beside fields, conflicts,
 duplicate warnings and the unsaved-changes warning.
 
-Keys: tab/shift+tab move, enter in a one-line field saves, ctrl+s saves anywhere, escape
-cancels (asking first when something changed). A form dismisses with a FormResult:
-action "saved" (the record's id) or "open" (the person chose an existing duplicate to open
-instead: the caller opens it), or None when cancelled.
+Keys: tab/shift+tab move (round the fields only), enter in a one-line field saves, ctrl+s
+saves anywhere, escape cancels (asking first when something changed). Every printable key
+belongs to the form (no screen switching from inside it), and keys typed before the form has
+loaded wait for it (`holds_keys`, see tui/keys.py): a burst lands as slow typing would.
+A form dismisses with a FormResult: action "saved" (the record's id) or "open" (the person
+chose an existing duplicate to open instead: the caller opens it), or None when cancelled.
 
 Subclasses set KIND and LABELS and implement compose_fields, raw_values/fill_raw (the
 widgets' raw values), to_raw (typed record → raw), and in the worker thread: load,
@@ -16,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -81,6 +83,7 @@ class FormFailed(Message):
 
 
 class RecordFormScreen(Screen[FormResult | None]):
+    IS_FORM: ClassVar[bool] = True  # printable keys are the form's (tui/keys.py)
     KIND: ClassVar[str] = "record"
     LABELS: ClassVar[dict[str, str]] = {}
     DEFAULT_CSS = """
@@ -102,9 +105,13 @@ class RecordFormScreen(Screen[FormResult | None]):
         self.original: dict[str, Any] | None = None
         self.initial_raw: dict[str, Any] = {}
         self.saving = False
-        self.typeahead = ""  # typed before the form was ready ("n Acme" in one burst)
         self.ready = False
-        self.submit_ahead = False
+
+    @property
+    def holds_keys(self) -> bool:
+        """Keys typed with the one that opened the form ("n Acme Tab ...") wait until the
+        form has loaded and its first field has focus (the app holds them: tui/keys.py)."""
+        return not self.ready
 
     # -- to implement --------------------------------------------------------------------
     def compose_fields(self) -> ComposeResult:
@@ -152,7 +159,8 @@ class RecordFormScreen(Screen[FormResult | None]):
     # -- shared --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="form-title")
-        with VerticalScroll(id="form-body"):
+        # Not focusable itself: tab and shift+tab go round the fields only.
+        with VerticalScroll(id="form-body", can_focus=False):
             yield from self.compose_fields()
         yield Static("", id="form-message")
         yield KeyFooter()
@@ -186,37 +194,11 @@ class RecordFormScreen(Screen[FormResult | None]):
         self.initial_raw = self.raw_values()
         self._focus_first()
         self.ready = True
-        if self.typeahead and isinstance(self.focused, Input):
-            self.focused.insert_text_at_cursor(self.typeahead)
-        self.typeahead = ""
-        if self.submit_ahead:  # enter came with the burst: save what was typed
-            self.submit_ahead = False
-            self.action_save()
-
-    def on_key(self, event: events.Key) -> None:
-        """Typeahead: keys typed in one burst with the key that opened the form were handed to
-        the screen itself, before a field had focus. A field never lets a printable key bubble
-        up to here, so such a key is one of those: keep it for the first field (until the form
-        is ready) or give it to the focused field. Keys bubbling up from a Select are left."""
-        if event.key == "enter" and not self.ready:
-            event.stop()
-            self.submit_ahead = True
-            return
-        if not (event.is_printable and event.character):
-            return
-        body = self.query_one("#form-body")
-        if self.focused not in (None, body) and not isinstance(self.focused, Input):
-            return
-        event.stop()
-        if not self.ready or not isinstance(self.focused, Input):
-            self.typeahead += event.character
-        else:
-            self.focused.insert_text_at_cursor(event.character)
 
     def _focus_first(self) -> None:
         for widget in self.query_one("#form-body").query("Input, Select, TextArea, Checkbox"):
             if widget.focusable:
-                self.set_focus(widget)  # at once: typeahead goes in next
+                self.set_focus(widget)  # at once: keys held for the form go in next
                 break
 
     def dirty(self) -> bool:

@@ -44,9 +44,9 @@ PLAIN = ("note", "starts_on", "ends_on")
 
 
 class ContactHits(Message):
-    def __init__(self, hits: list[ContactHit]) -> None:
+    def __init__(self, hits: list[ContactHit], seq: int) -> None:
         super().__init__()
-        self.hits = hits
+        self.hits, self.seq = hits, seq
 
 
 class RelationshipFormScreen(RecordFormScreen):
@@ -67,6 +67,14 @@ class RelationshipFormScreen(RecordFormScreen):
         self.other_id: int | None = None
         self.hits: list[ContactHit] = []
         self.type_names: dict[int, str] = {}
+        self.search_seq = 0  # the latest search started
+        self.found_seq = 0  # the latest whose results are shown
+
+    @property
+    def holds_moves(self) -> bool:
+        """While a search runs, keys other than the name's letters wait for its results
+        (`down enter` typed fast with the name picks from them, as typed slowly)."""
+        return self.found_seq != self.search_seq
 
     def compose_fields(self) -> ComposeResult:
         yield Static("", id="this-contact")
@@ -87,16 +95,24 @@ class RelationshipFormScreen(RecordFormScreen):
     def _search(self, event: Input.Changed) -> None:
         event.stop()
         if len(event.value.strip()) >= 2:
-            self.search(event.value)
+            self.search_seq += 1
+            self.search(event.value, self.search_seq)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="contact-search")
-    def search(self, text: str) -> None:
-        with database.connection_context():
-            near = Contact.select(Contact.account).where(Contact.id == self.contact_id).scalar()
-            hits = relationships.search_contacts(text, near_account=near)
-        self.post_message(ContactHits([h for h in hits if h.id != self.contact_id]))
+    def search(self, text: str, seq: int) -> None:
+        try:
+            with database.connection_context():
+                near = Contact.select(Contact.account).where(Contact.id == self.contact_id)
+                hits = relationships.search_contacts(text, near_account=near.scalar())
+        except Exception:
+            self.post_message(ContactHits([], seq))  # keys go on; the app reports the error
+            raise
+        self.post_message(ContactHits([h for h in hits if h.id != self.contact_id], seq))
 
     def on_contact_hits(self, message: ContactHits) -> None:
+        self.found_seq = max(self.found_seq, message.seq)
+        if message.seq != self.search_seq:
+            return  # an older search: a newer one is on its way
         self.hits = message.hits
         options = self.query_one("#contact-hits", OptionList)
         options.clear_options()

@@ -6,6 +6,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, TextArea
 
@@ -75,8 +76,17 @@ def notes_row(field: str, label: str) -> FieldRow:
     return FieldRow(field, label, control, classes="-multi")
 
 
+class FlagBox(Checkbox):
+    """A checkbox that reads `[x]` or `[ ]`: on and off differ without colour (NO_COLOR)."""
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble("[", ("x" if self.value else " ", style), "]")
+
+
 def flag_row(field: str, label: str) -> FieldRow:
-    return FieldRow(field, "", Checkbox(label, id=control_id(field), compact=True))
+    return FieldRow(field, "", FlagBox(label, id=control_id(field), compact=True))
 
 
 def show_error(container: Widget, field: str, message: str | None) -> bool:
