@@ -58,6 +58,15 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
 }
 
 
+# Mode name -> the words the command palette shows.
+MODE_WORDS = {
+    "accounts": ("Accounts", "The account tree"),
+    "my_day": ("My day", "Follow-ups due today and overdue"),
+    "trash": ("Trash", "Deleted records: restore, and purge for admins"),
+    "admin": ("Admin", "Users, teams, sharing and the audit log"),
+}
+
+
 FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
@@ -173,9 +182,7 @@ class SwitchboardApp(App[None]):
             # Screenshots write record data to SVG files on the server: not offered.
             if "screenshot" not in command.title.lower():
                 yield command
-        for mode in MODE_FACTORIES:
+        for mode, (name, what) in MODE_WORDS.items():
             if mode == "admin" and not self.rights.is_admin:
                 continue
-            yield SystemCommand(
-                f"Go to {mode}", f"Open the {mode} screen", lambda m=mode: self.switch_mode(m)
-            )
+            yield SystemCommand(f"Go to {name}", what, lambda m=mode: self.switch_mode(m))

@@ -98,6 +98,8 @@ class Words:
         target = _target(entry.table_name, _split(entry.table_name, field)[1])
         if target and isinstance(value, int):
             return self.names.get((target, value), f"#{value}")
+        if field in ("access", "sharing") and isinstance(value, str):
+            return value.replace("_", " ")
         if isinstance(value, dict):
             return ", ".join(f"{k}: {self._plain(v)}" for k, v in value.items())
         if isinstance(value, list):

@@ -17,12 +17,14 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from db.connection import database
-from db.services import history, sharing, users
+from db.services import history, names, sharing, users
+from tui.audit_words import Words, wanted
 from tui.rights import refused
 from tui.screens.admin_form import AdminForm, Field
 from tui.screens.base import BaseScreen
-from tui.screens.history import entry_rows
-from tui.text import safe, safe_markup
+from tui.screens.history import AUDIT_COLUMNS, entry_rows
+from tui.text import cell, safe, safe_markup
+from tui.widgets.fitted_table import FittedTable
 
 ROLE_OPTIONS = [(r, r) for r in users.ROLES]
 ACCESS_OPTIONS = [(a.replace("_", " "), a) for a in sharing.ACCESS]
@@ -87,7 +89,7 @@ class AdminScreen(BaseScreen):
                 yield DataTable(id="shares-table", cursor_type="row")
             with Vertical(id="audit"):
                 yield Static("", classes="admin-note", id="audit-note")
-                yield DataTable(id="audit-table", cursor_type="row")
+                yield FittedTable(AUDIT_COLUMNS, id="audit-table")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -98,8 +100,6 @@ class AdminScreen(BaseScreen):
             "#teams-table": (("team", 30), ("manager", 22), ("sharing", 18)),
             "#defaults-table": (("object", 16), ("default access", 20)),
             "#shares-table": (("shared with", 44), ("access", 8)),
-            "#audit-table": (("when", 16), ("who", 12), ("record", 18), ("what", 12),
-                             ("values", 40)),
         }  # fmt: skip
         for table_id, columns in widths.items():
             table = self.query_one(table_id, DataTable)
@@ -148,8 +148,9 @@ class AdminScreen(BaseScreen):
                 shares = sharing.list_shares(self.share_account) if self.share_account else []
                 data = (sharing.sharing_defaults(), shares)
             else:
-                data = history.audit(before=self.audit_before if more else None,
+                page = history.audit(before=self.audit_before if more else None,
                                      **self.audit_filter)  # fmt: skip
+                data = (page, names.names(wanted(page.entries)))
         self.post_message(Loaded(section, data, more))
 
     def on_loaded(self, message: Loaded) -> None:
@@ -162,9 +163,8 @@ class AdminScreen(BaseScreen):
             table.clear()
             self.user_rows = []
         for u in page.users:
-            table.add_row(safe(u.username), safe(u.display_name, limit=30, single_line=True),
-                          safe(u.role), safe(u.team or "—", single_line=True),
-                          safe("active" if u.active else "disabled"))  # fmt: skip
+            table.add_row(cell(u.username, 14), cell(u.display_name, 22), cell(u.role, 8),
+                          cell(u.team or "—", 14), cell("active" if u.active else "disabled"))
         self.user_rows += page.users
         self.users_after = page.next_after
         more = " · m: more" if page.next_after else ""
@@ -195,13 +195,11 @@ class AdminScreen(BaseScreen):
         for s in self.shares:
             shares.add_row(safe(s.who, single_line=True), safe(s.access))
 
-    def _show_audit(self, page: history.Page, append: bool) -> None:
-        table = self.query_one("#audit-table", DataTable)
-        if not append:
-            table.clear()
-        for entry in page.entries:
-            for row in entry_rows(entry, with_record=True):
-                table.add_row(*row)
+    def _show_audit(self, data: tuple[history.Page, dict], append: bool) -> None:
+        page, found = data
+        words = Words(found)
+        rows = [r for entry in page.entries for r in entry_rows(entry, words, with_record=True)]
+        self.query_one("#audit-table", FittedTable).set_rows(rows, append=append)
         self.audit_before = page.next_before
         f = self.audit_filter
         desc = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "everything"
