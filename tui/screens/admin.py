@@ -6,6 +6,7 @@ confirmation, reports errors by field and is audited by the database's triggers.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from db.connection import database
+from db.errors import ValidationError
 from db.services import history, names, sharing, users
 from tui.audit_words import Words, wanted
 from tui.rights import refused
@@ -28,6 +30,26 @@ from tui.widgets.fitted_table import FittedTable
 
 ROLE_OPTIONS = [(r, r) for r in users.ROLES]
 ACCESS_OPTIONS = [(a.replace("_", " "), a) for a in sharing.ACCESS]
+# The admin API's own rules (0002 create_user), checked before "Create this user?" is asked.
+USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,62}$")
+USERNAME_RULE = "use 1 to 63 lower-case letters, digits, '_', '.' or '-', starting with a letter"
+
+
+def check_passwords(v: dict) -> None:
+    if (v["password"] or "") != (v["again"] or ""):
+        raise ValidationError("again", "the two passwords differ")
+    if v["password"]:
+        users.check_password(v["password"])
+
+
+def check_new_user(v: dict) -> None:
+    if not USERNAME.match((v["username"] or "").strip()):
+        raise ValidationError("username", USERNAME_RULE)
+    if not (v["display_name"] or "").strip():
+        raise ValidationError("display_name", "give a name of 1 to 200 characters")
+    check_passwords(v)
+
+
 SECTIONS = {"users": "Users", "teams": "Teams", "sharing": "Sharing", "audit": "Audit"}
 
 
@@ -250,10 +272,7 @@ class AdminScreen(BaseScreen):
 
     def _form_new_user(self) -> None:
         def save(v: dict) -> int:
-            if (v["password"] or "") != (v["again"] or ""):
-                from db.errors import ValidationError
-
-                raise ValidationError("again", "the two passwords differ")
+            check_passwords(v)
             return users.create_user(v["username"] or "", v["display_name"] or "",
                                      v["role"] or "rep", int(v["team"]) if v["team"] else None,
                                      v["email"] or None, v["password"] or None)  # fmt: skip
@@ -266,7 +285,7 @@ class AdminScreen(BaseScreen):
             Field("email", "Email"),
             Field("password", "Password (empty: peer or certificate login)", password=True),
             Field("again", "Password again", password=True),
-        ], save, confirm="Create this user?"), "users")  # fmt: skip
+        ], save, confirm="Create this user?", check=check_new_user), "users")  # fmt: skip
 
     def action_edit(self) -> None:
         if self.section == "users":
@@ -289,16 +308,14 @@ class AdminScreen(BaseScreen):
             return
 
         def save(v: dict) -> None:
-            if (v["password"] or "") != (v["again"] or ""):
-                from db.errors import ValidationError
-
-                raise ValidationError("again", "the two passwords differ")
+            check_passwords(v)
             users.set_password(u.username, v["password"] or "")
 
         self._open(AdminForm(f"New password for {u.username}", [
             Field("password", "Password", password=True),
             Field("again", "Password again", password=True),
-        ], save, confirm=f"Reset the password of {u.username}?"), "users")  # fmt: skip
+        ], save, confirm=f"Reset the password of {u.username}?", check=check_passwords),
+            "users")  # fmt: skip
 
     def action_toggle_active(self) -> None:
         u = self._selected_user()
