@@ -157,11 +157,14 @@ class SwitchboardApp(App[None]):
         self.live = message.live
 
     @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """The one funnel for worker failures: a notification, never a crash."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker) -> None:
+        """The one funnel for worker failures: a notification, never a crash. Screens forward
+        theirs here (tui/screens/worker_errors.py): their StateChanged does not bubble."""
+        error = worker.error
         if isinstance(error, DatabaseUnavailable):
             self.live = False
         if isinstance(error, SwitchboardError):

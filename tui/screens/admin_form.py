@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from db.connection import database
 from db.errors import SwitchboardError, ValidationError
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe
 
 
@@ -30,7 +31,7 @@ class Field:
     aliases: list[str] = field(default_factory=list)  # error field names shown here
 
 
-class AdminForm(ModalScreen[Any]):
+class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
     """`save(values) -> result` runs in a worker; the dialog closes with the result."""
 
     DEFAULT_CSS = """
