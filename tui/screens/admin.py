@@ -25,7 +25,7 @@ from tui.rights import refused
 from tui.screens.admin_form import AdminForm, Field
 from tui.screens.base import BaseScreen
 from tui.screens.history import AUDIT_COLUMNS, entry_rows
-from tui.text import cell, safe, safe_markup
+from tui.text import cell, safe_markup
 from tui.widgets.fitted_table import FittedTable
 
 ROLE_OPTIONS = [(r, r) for r in users.ROLES]
@@ -199,23 +199,22 @@ class AdminScreen(BaseScreen):
         table.clear()
         self.teams = teams
         for t in teams:
-            table.add_row(safe("  " * t.depth + t.name, single_line=True),
-                          safe(t.manager or "—", single_line=True),
-                          safe(t.sharing or "organisation default"))  # fmt: skip
+            table.add_row(cell("  " * t.depth + t.name, 30), cell(t.manager or "—", 22),
+                          cell((t.sharing or "organisation default").replace("_", " "), 18))
 
     def _show_sharing(self, data: tuple[dict[str, str], list[sharing.Share]], append: bool) -> None:
         self.defaults, self.shares = data
         table = self.query_one("#defaults-table", DataTable)
         table.clear()
         for obj in sharing.OBJECT_TYPES:
-            table.add_row(safe(obj), safe(self.defaults.get(obj, "").replace("_", " ")))
+            table.add_row(cell(obj, 16), cell(self.defaults.get(obj, "").replace("_", " "), 20))
         note = (f"shares of account #{self.share_account} · + share" if self.share_account
                 else "f: pick an account to see and add its shares")  # fmt: skip
         self.query_one("#shares-note", Static).update(note)
         shares = self.query_one("#shares-table", DataTable)
         shares.clear()
         for s in self.shares:
-            shares.add_row(safe(s.who, single_line=True), safe(s.access))
+            shares.add_row(cell(s.who, 44), cell(s.access, 8))
 
     def _show_audit(self, data: tuple[history.Page, dict], append: bool) -> None:
         page, found = data
