@@ -119,7 +119,7 @@ class AdminScreen(BaseScreen):
         # re-measure auto-width columns (they stayed as wide as their headers).
         widths = {
             "#users-table": (("user", 14), ("name", 22), ("role", 8), ("team", 14), ("state", 8)),
-            "#teams-table": (("team", 30), ("manager", 22), ("sharing", 18)),
+            "#teams-table": (("team", 28), ("manager", 22), ("sharing", 20)),
             "#defaults-table": (("object", 16), ("default access", 20)),
             "#shares-table": (("shared with", 44), ("access", 8)),
         }  # fmt: skip
@@ -199,8 +199,8 @@ class AdminScreen(BaseScreen):
         table.clear()
         self.teams = teams
         for t in teams:
-            table.add_row(cell("  " * t.depth + t.name, 30), cell(t.manager or "—", 22),
-                          cell((t.sharing or "organisation default").replace("_", " "), 18))
+            table.add_row(cell("  " * t.depth + t.name, 28), cell(t.manager or "—", 22),
+                          cell((t.sharing or "organisation default").replace("_", " "), 20))
 
     def _show_sharing(self, data: tuple[dict[str, str], list[sharing.Share]], append: bool) -> None:
         self.defaults, self.shares = data
