@@ -83,7 +83,7 @@ async def test_help_lists_every_key_whole_and_the_palette_speaks_words(admin_dsn
             assert key in keys, keys
         assert "New: New account (new contact in the contacts list)" in words  # whole
         assert "Timeline: Everything that happened at this account" in words
-        assert "Toggle" in words  # the tree's expand and collapse
+        assert "Expand or collapse the selected account" in words  # the tree's space
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Go to Accounts", "Go to My day", "Go to Trash", "Go to Admin"} <= set(commands)
         assert not any("_" in c for c in commands)

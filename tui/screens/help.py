@@ -24,6 +24,17 @@ GENERIC = ("scroll_", "page_", "cursor_up", "cursor_down", "focus_", "copy_text"
            "screen.focus_", "screen.copy_text", "app.focus_")  # fmt: skip
 
 
+# Textual's own descriptions of widget keys, said for this app.
+WORDS = {
+    "toggle_node": "Expand or collapse the selected account",
+    "select_cursor": "Open the selected row",
+    "cursor_parent": "Up to the parent account",
+    "cursor_parent_next_sibling": "To the next account under the parent's parent",
+    "cursor_previous_sibling": "To the previous account at the same level",
+    "cursor_next_sibling": "To the next account at the same level",
+}
+
+
 def key_label(key: str) -> str:
     return ",".join(NAMES.get(k, k) for k in key.split(",")).replace("ctrl+", "^")
 
@@ -43,6 +54,7 @@ def help_rows(under: Screen) -> list[tuple[str, str]]:
     for _slot, (keys, binding) in sorted(by_action.items(), key=lambda item: item[0][0]):
         tip = binding.tooltip or ""
         words = binding.description + (f": {tip}" if tip and tip != binding.description else "")
+        words = WORDS.get(binding.action, words) if not binding.tooltip else words
         rows.append((",".join(keys), words))
     if under.app.ENABLE_COMMAND_PALETTE and not any(k == "^p" for k, _ in rows):
         rows.append(("^p", "Palette: go to a screen, run a command"))
