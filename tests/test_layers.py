@@ -35,3 +35,15 @@ def test_no_absolute_paths_of_this_machine_in_the_project():
                 if pattern.search(line) and "noqa: path" not in line:
                     offenders.append(f"{path.relative_to(ROOT)}:{n}")
     assert offenders == []
+
+
+def test_table_cells_come_from_text_cell():
+    """DataTable measures Rich Text but counts a Content as one cell, which cut every column
+    to its header (QA #12). Table rows are built with `tui.text.cell()`, never `safe()`."""
+    offenders = []
+    for path in (ROOT / "tui").rglob("*.py"):
+        source = path.read_text()
+        for match in re.finditer(r"\.add_row\((.*?)\)\s*(?:#.*)?$", source, re.M | re.S):
+            if re.search(r"\bsafe(_markup)?\(", match.group(1).split("\n\n")[0]):
+                offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)[:60]}")
+    assert offenders == []

@@ -71,6 +71,15 @@ def _driver() -> type[Driver] | None:
     return FastEscapeDriver
 
 
+# Mode name -> the words the command palette shows.
+MODE_WORDS = {
+    "accounts": ("Accounts", "The account tree"),
+    "my_day": ("My day", "Follow-ups due today and overdue"),
+    "trash": ("Trash", "Deleted records: restore, and purge for admins"),
+    "admin": ("Admin", "Users, teams, sharing and the audit log"),
+}
+
+
 FRIENDLY_GC = (700, 10, 100)  # Python's defaults are (700, 10, 10)
 
 
@@ -170,11 +179,14 @@ class SwitchboardApp(OrderedKeysApp):
         self.live = message.live
 
     @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """The one funnel for worker failures: a notification, never a crash."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker) -> None:
+        """The one funnel for worker failures: a notification, never a crash. Screens forward
+        theirs here (tui/screens/worker_errors.py): their StateChanged does not bubble."""
+        error = worker.error
         if isinstance(error, DatabaseUnavailable):
             self.live = False
         if isinstance(error, SwitchboardError):
@@ -201,9 +213,7 @@ class SwitchboardApp(OrderedKeysApp):
                 yield command
         if keys_belong_to_form(screen):
             return  # leave a form by saving or cancelling it, not by going elsewhere
-        for mode in MODE_FACTORIES:
+        for mode, (name, what) in MODE_WORDS.items():
             if mode == "admin" and not self.rights.is_admin:
                 continue
-            yield SystemCommand(
-                f"Go to {mode}", f"Open the {mode} screen", lambda m=mode: self.switch_mode(m)
-            )
+            yield SystemCommand(f"Go to {name}", what, lambda m=mode: self.switch_mode(m))

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from rich.cells import cell_len, split_graphemes
+from rich.text import Text
 from textual.content import Content
 
 # C0 controls except tab and newline, DEL, C1 controls, and the bidi controls that reorder text.
@@ -33,9 +35,45 @@ def clean(value: Any, limit: int = MAX_DISPLAY, single_line: bool = False) -> st
     text = _UNSAFE.sub(_REPLACEMENT, text)
     if single_line:
         text = text.replace("\n", " ").replace("\t", " ")
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` terminal cells, ending in "…" when it had to be cut.
+
+    The cut falls between grapheme clusters, never inside one: half a ZWJ emoji leaves a joiner
+    that glues the "…" to it, and the line comes out a cell short (Admin › Users, QA #16).
+    Cells are counted the way Textual draws them (Rich's tables), so CJK counts two.
+    """
+    if len(text) <= limit and (text.isascii() or cell_len(text) <= limit):
+        return text
+    # Clusters are at least one code point and mostly one cell wide: measuring a generous head
+    # keeps a 10,000 character value cheap. The last cluster of the head may be incomplete.
+    head = text[: limit * 4 + 16]
+    spans, width = split_graphemes(head)
+    if width <= limit and len(head) == len(text):
+        return text
+    used, end = 0, 0
+    for _start, stop, size in spans[:-1] if len(head) < len(text) else spans:
+        if used + size > limit - 1:
+            break
+        used, end = used + size, stop
+    return text[:end] + "…"
+
+
+def cells(text: str) -> int:
+    """How many terminal cells `text` takes."""
+    return cell_len(text)
+
+
+def cell(value: Any, limit: int = MAX_DISPLAY) -> Text:
+    """A database value as a table cell: one line, literal, cut to `limit` cells.
+
+    DataTable sizes its columns from its cells, and it can measure a Rich Text but not a
+    Content (it counts one cell), which cut every column to its header (QA #12).
+    """
+    return Text(clean(value, limit=limit, single_line=True), no_wrap=True, overflow="ellipsis",
+                end="")  # fmt: skip
 
 
 def safe(value: Any, limit: int = MAX_DISPLAY, single_line: bool = False) -> Content:

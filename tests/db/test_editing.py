@@ -196,7 +196,14 @@ def test_as_a_rep_under_rls(data, installer_dsn, pg, db_name):
     run(
         installer_dsn, "UPDATE sharing_default SET access = 'private' WHERE object_type = 'contact'"
     )
+    version = run(installer_dsn, "SELECT version FROM contact WHERE id = %s", (data.anna,))[0][0]
     with database.connection_context():
-        with pytest.raises((NotFound, PermissionDenied)):
-            update_fields(Contact, data.anna, {"version": 1, "city": None}, {"city": "X"})
+        with pytest.raises(NotFound, match="was deleted or is not visible"):
+            update_fields(Contact, data.anna, {"version": version, "city": None}, {"city": "X"})
+    # Readable but not writable (public_read): "you may read but not change it", exactly.
+    run(installer_dsn, "UPDATE sharing_default SET access = 'public_read' "
+        "WHERE object_type IN ('account', 'contact')")  # fmt: skip
+    with database.connection_context():
+        with pytest.raises(PermissionDenied, match=f"you may read contact {data.anna} but not"):
+            update_fields(Contact, data.anna, {"version": version, "city": None}, {"city": "X"})
     assert run(installer_dsn, "SELECT city FROM contact WHERE id = %s", (data.anna,)) == [(None,)]

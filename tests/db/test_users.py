@@ -97,17 +97,27 @@ def test_role_team_disable_enable_and_the_last_admin_rule(as_admin):
 
 
 def test_every_admin_change_is_in_the_history_with_the_admin_as_actor(as_admin):
+    """All seven: create, edit, password, role, team, disable, enable."""
     name = uniq("dina")
+    team = sharing.save_team(uniq("Dina's team"))
     uid = users.create_user(name, "Dina", "rep")
     users.update_user(name, "Dina Berg", None)
     users.set_password(name, "a long password")
+    users.set_role(name, "manager")
+    users.set_team(name, team)
+    users.disable_user(name)
+    users.enable_user(name)
     page = history.record_history("app_user", uid)
-    assert [e.op for e in page.entries] == ["U", "U", "I"]
+    assert [e.op for e in page.entries] == ["U"] * 6 + ["I"]
     assert {e.actor for e in page.entries} == {"sb_admin"}
-    newest_first = [c.field for e in page.entries for c in e.changes]
-    assert newest_first[:2] == ["password", "display_name"]
-    rename = page.entries[1].changes[0]
-    assert (rename.old, rename.new) == ("Dina", "Dina Berg")
+    changes = [[(c.field, c.old, c.new) for c in e.changes] for e in page.entries]
+    assert changes[0] == [("active", False, True)]  # enabled (newest first)
+    assert changes[1] == [("active", True, False)]  # disabled
+    assert changes[2] == [("team_id", None, team)]
+    assert changes[3] == [("role", "rep", "manager")]
+    assert [c[0] for c in changes[4]] == ["password"]
+    assert changes[5] == [("display_name", "Dina", "Dina Berg")]
+    assert ("username", None, name) in changes[6]
     assert "SCRAM" not in str(page)
 
 

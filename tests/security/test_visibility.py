@@ -117,16 +117,82 @@ def test_explicit_shares_to_a_person_and_a_team(world: World):
     )
 
 
+HELPERS = ("sec_is_admin", "sec_hier_user_ids", "sec_hier_team_ids", "sec_default_open",
+           "sec_open_team_ids")  # fmt: skip
+
+
+def helper_calls(world: World, who: str, sql: str) -> dict[str, int]:
+    """How often each policy helper ran during `sql` as `who`, counted by PostgreSQL itself
+    (track_functions; the transaction's own counters, so nothing else is counted)."""
+    world.installer(f"ALTER DATABASE \"{world.db}\" SET track_functions = 'all'")
+    conn = world.connect(who, autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        cur.fetchall()
+        cur.execute("SELECT p.proname, coalesce(pg_stat_get_xact_function_calls(p.oid), 0) "
+                    "FROM pg_proc p WHERE p.proname = ANY (%s) "
+                    "AND p.pronamespace = 'switchboard'::regnamespace",
+                    (list(HELPERS),))  # fmt: skip
+        calls = dict(cur.fetchall())
+    conn.rollback()
+    return calls
+
+
+def plan_nodes(node: dict) -> list[dict]:
+    return [node, *(n for child in node.get("Plans", []) for n in plan_nodes(child))]
+
+
+def helpers_per_row(world: World, who: str, sql: str) -> list[str]:
+    """Plan nodes that evaluate a helper for every row: a helper in a scan's filter, or in a
+    plan node that runs more than once."""
+    with world.connect(who).cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) {sql}")
+        plan = cur.fetchone()[0][0]["Plan"]
+    found = []
+    for node in plan_nodes(plan):
+        text = " ".join([node.get("Filter", ""), *node.get("Output", [])])
+        for helper in HELPERS:
+            if f"{helper}(" not in text:
+                continue
+            in_filter = f"{helper}(" in node.get("Filter", "")
+            if in_filter or node.get("Actual Loops", 0) > 1:
+                found.append(f"{helper} in {node['Node Type']} x{node.get('Actual Loops')}")
+    return found
+
+
+def make_rows(world: World, n: int = 30) -> None:
+    for i in range(n):
+        world.installer("INSERT INTO account (name, owner_id) VALUES (%s, %s)",
+                        (f"Filler {i}", world.ids["sam"]))  # fmt: skip
+
+
 def test_policy_helpers_run_once_per_query(world: World):
-    """The helpers are InitPlans (once per query), not SubPlans evaluated per row."""
+    """The helpers are InitPlans (once per query), not evaluated per row: counted by
+    PostgreSQL, and checked in the plan."""
     set_all_defaults(world, "private")
-    with world.connect("rita").cursor() as cur:
-        cur.execute("EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM account")
-        plan = "\n".join(r[0] for r in cur.fetchall())
-    assert "InitPlan" in plan
-    for line in plan.splitlines():
-        if "sec_hier_user_ids" in line and "loops=" in line:
-            assert "loops=1" in line
+    make_rows(world)
+    assert world.one("SELECT count(*) FROM account") > 30
+    calls = helper_calls(world, "rita", "SELECT * FROM account")
+    assert calls["sec_hier_user_ids"] == 1, calls
+    assert all(n <= 2 for n in calls.values()), calls  # once each (team ids: also inside user ids)
+    assert helpers_per_row(world, "rita", "SELECT * FROM account") == []
+
+
+def test_a_helper_run_per_row_is_detected(world: World):
+    """The counter-test: in this test's own database, the account policy is rewritten to call
+    sec_hier_user_ids() directly (per row); both checks above must now fail."""
+    set_all_defaults(world, "private")
+    make_rows(world)
+    qual = world.one("SELECT pg_get_expr(polqual, polrelid) FROM pg_policy "
+                     "WHERE polrelid = 'account'::regclass AND polname = 'read'")  # fmt: skip
+    wrapped = "( SELECT sec_hier_user_ids() AS sec_hier_user_ids)"
+    assert wrapped in qual
+    per_row = qual.replace(wrapped, "sec_hier_user_ids()")
+    world.installer(f"ALTER POLICY read ON account USING ({per_row})")
+    calls = helper_calls(world, "rita", "SELECT * FROM account")
+    assert calls["sec_hier_user_ids"] > 30, calls
+    assert any(f.startswith("sec_hier_user_ids in") for f in
+               helpers_per_row(world, "rita", "SELECT * FROM account"))  # fmt: skip
 
 
 def test_activity_tree_shows_only_activities_one_may_read(world: World):

@@ -147,7 +147,7 @@ async def test_filter_replaces_roots_and_escape_clears(crm):
         assert names(tree) == [] and "no accounts match" in screen_text(app)
 
 
-async def test_type_to_jump(crm):
+async def test_type_to_jump(jump_clock, crm):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -159,19 +159,19 @@ async def test_type_to_jump(crm):
         await pilot.press("l")  # "vol": l (log) is a jump letter here, no form opens
         assert cursor_name(tree) == "Volvo Group"
         assert isinstance(app.screen, AccountTreeScreen)
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("I")
         assert cursor_name(tree) == "IKEA"
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("g")  # not a key of this screen: a jump (no account starts so)
         assert cursor_name(tree) == "IKEA"
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("D")  # d is delete; upper case always jumps
         assert cursor_name(tree) == "Deep 00"
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("H", "&")  # "H&" within a second: H&M Group
         assert cursor_name(tree) == "H&M Group"
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("j")  # j is a key, not a jump: one down
         assert cursor_name(tree) == "IKEA"
         await pilot.press("V", "down", "k")  # "down" ends the jump: k moves up, no "Vk" jump

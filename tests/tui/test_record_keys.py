@@ -55,13 +55,13 @@ async def test_n_creates_an_account_that_appears_in_the_tree(crm, admin_dsn):
         == [(None,)]
 
 
-async def test_s_creates_a_sub_account_and_e_edits_the_selected_one(crm, admin_dsn):
+async def test_s_creates_a_sub_account_and_e_edits_the_selected_one(jump_clock, crm, admin_dsn):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("I")  # jump to IKEA
         await settle(app, pilot)
-        await pilot.pause(1.1)  # letters typed within a second extend the jump
+        jump_clock.advance(1.1)  # letters typed within a second extend the jump
         await pilot.press("s")
         await settle(app, pilot)
         assert "IKEA" in str(app.screen.query_one("#account-parent").content)
@@ -69,7 +69,7 @@ async def test_s_creates_a_sub_account_and_e_edits_the_selected_one(crm, admin_d
         await settle(app, pilot)
         await pilot.press("I")
         await settle(app, pilot)
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("e")
         await settle(app, pilot)
         assert isinstance(app.screen, AccountFormScreen)
@@ -81,13 +81,15 @@ async def test_s_creates_a_sub_account_and_e_edits_the_selected_one(crm, admin_d
         == [(ikea[0],)]
 
 
-async def test_d_moves_an_account_to_the_trash_after_saying_what_goes_with_it(crm, admin_dsn):
+async def test_d_moves_an_account_to_the_trash_after_saying_what_goes_with_it(
+    jump_clock, crm, admin_dsn
+):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("V")  # Volvo Group
         await settle(app, pilot)
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("d")
         await settle(app, pilot)
         assert isinstance(app.screen, DeleteConfirmModal)
@@ -153,13 +155,13 @@ async def test_quick_call_log_from_a_contact_is_three_keys_plus_the_text(crm, ad
     assert rows == [("call", anna[0], anna[1], True)]
 
 
-async def test_log_and_timeline_keys_on_the_account_tree(crm, admin_dsn):
+async def test_log_and_timeline_keys_on_the_account_tree(jump_clock, crm, admin_dsn):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         await pilot.press("I")
         await settle(app, pilot)
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("l", "n", *"store visit planned", "ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, AccountTreeScreen)
@@ -183,7 +185,7 @@ async def test_n_and_l_still_type_into_the_filter(crm):
         assert isinstance(app.screen, AccountTreeScreen)
 
 
-async def test_after_a_save_the_tree_keeps_what_was_open_and_the_cursor(crm, admin_dsn):
+async def test_after_a_save_the_tree_keeps_what_was_open_and_the_cursor(jump_clock, crm, admin_dsn):
     """Saving an account refills the tree (labels may change); what was open opens again and
     the cursor comes back to the saved account."""
     app = SwitchboardApp()
@@ -191,7 +193,7 @@ async def test_after_a_save_the_tree_keeps_what_was_open_and_the_cursor(crm, adm
         await settle(app, pilot)
         await pilot.press("V")  # Volvo Group
         await settle(app, pilot)
-        await pilot.pause(1.1)
+        jump_clock.advance(1.1)
         await pilot.press("enter")  # open it: Volvo Cars Sverige AB, Volvo Trucks
         await settle(app, pilot)
         await pilot.press("down", "enter")  # open Volvo Cars: its plants

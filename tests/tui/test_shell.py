@@ -67,3 +67,17 @@ async def test_screen_option_opens_on_that_screen(admin_dsn):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, MyDayScreen)
+
+
+async def test_ctrl_q_quits_from_a_screen_and_from_inside_a_dialog(admin_dsn):
+    configure(admin_dsn, "switchboard")
+    for keys in (["ctrl+q"], ["question_mark", "ctrl+q"]):  # the help dialog on top
+        app = SwitchboardApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.is_running
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert not app.is_running
+        assert app.return_code == 0

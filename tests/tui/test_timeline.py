@@ -11,6 +11,7 @@ from db.services.activities import Scope
 from tests.activity_data import add_activities, bulk, seed
 from tests.hostile import MARKUP_ACTION, OSC_TITLE
 from tests.tui.test_log_activity import rows, settle
+from tests.tui.waiting import wait_until
 from tui.app import SwitchboardApp
 from tui.screens.activity_detail import ActivityDetailScreen
 from tui.screens.timeline import TimelineScreen, open_timeline
@@ -145,8 +146,11 @@ async def test_open_timeline_pushes_the_screen_filled(data, installer_dsn):
 
 
 async def test_a_slow_first_page_opens_the_screen_loading(data, installer_dsn, monkeypatch):
-    """A page slower than PREFETCH_WAIT: the screen opens at once and loads the page itself."""
-    import time as clock
+    """A page slower than PREFETCH_WAIT: the screen opens at once and loads the page itself.
+
+    The page is held back until the screen has opened (an event, not a sleep), so the order
+    is certain whatever the machine's load."""
+    import threading
 
     from db.services import activities
 
@@ -155,9 +159,10 @@ async def test_a_slow_first_page_opens_the_screen_loading(data, installer_dsn, m
          "contact_id": data.contact_id},
     ])  # fmt: skip
     real = activities.timeline
+    release = threading.Event()
 
     def slow(*args, **kwargs):
-        clock.sleep(0.6)
+        assert release.wait(20), "the test never released the page"
         return real(*args, **kwargs)
 
     monkeypatch.setattr(activities, "timeline", slow)
@@ -165,13 +170,12 @@ async def test_a_slow_first_page_opens_the_screen_loading(data, installer_dsn, m
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         open_timeline(app.screen, Scope("contact", data.contact_id), "Anna Lind")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, TimelineScreen)  # opened before the page came
-        await pilot.pause(0.05)  # laid out
+        await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+        await wait_until(pilot, lambda: "Loading" in screen_text(app))  # opened before the page
         assert app.screen.query_one(RecordList).rows == []
-        assert "Loading" in screen_text(app)
+        release.set()
         await settle(app, pilot)
-        await pilot.pause(0.7)
+        await wait_until(pilot, lambda: bool(app.screen.query_one(RecordList).items))
         await settle(app, pilot)
         assert [a.subject for a in app.screen.query_one(RecordList).items] == ["slow note"]
         assert len(app.screen_stack) == 2  # the late prefetch did not open a second one

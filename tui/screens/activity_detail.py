@@ -14,6 +14,7 @@ from db.connection import database
 from db.errors import NotFound, StaleRecord
 from db.services import activities
 from db.services.activities import Activity
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, safe, safe_markup
 from tui.widgets.activity_rows import duration_text, state_text, when_text
 
@@ -25,7 +26,7 @@ class DetailLoaded(Message):
         self.note = note
 
 
-class ActivityDetailScreen(ModalScreen[Activity | None]):
+class ActivityDetailScreen(ForwardWorkerErrors, ModalScreen[Activity | None]):
     """Dismisses with the changed Activity when it was edited or completed, else None."""
 
     DEFAULT_CSS = """

@@ -6,7 +6,6 @@ confirmation, reports errors by field and is audited by the database's triggers.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -17,15 +16,16 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from db.connection import database
-from db.services import history, sharing, users
+from db.services import history, names, sharing, users
+from tui.audit_words import Words, wanted
 from tui.rights import refused
-from tui.screens.admin_form import AdminForm, Field
+from tui.screens.admin_actions import AdminActions
+from tui.screens.admin_form import AdminForm
 from tui.screens.base import BaseScreen
-from tui.screens.history import entry_rows
-from tui.text import safe, safe_markup
+from tui.screens.history import AUDIT_COLUMNS, entry_rows
+from tui.text import cell, safe_markup
+from tui.widgets.fitted_table import FittedTable
 
-ROLE_OPTIONS = [(r, r) for r in users.ROLES]
-ACCESS_OPTIONS = [(a.replace("_", " "), a) for a in sharing.ACCESS]
 SECTIONS = {"users": "Users", "teams": "Teams", "sharing": "Sharing", "audit": "Audit"}
 
 
@@ -35,7 +35,7 @@ class Loaded(Message):
         self.section, self.data, self.append = section, data, append
 
 
-class AdminScreen(BaseScreen):
+class AdminScreen(AdminActions, BaseScreen):
     DEFAULT_CSS = """
     AdminScreen #admin-title { height: 1; padding: 0 1; text-style: bold; }
     AdminScreen ContentSwitcher { height: 1fr; }
@@ -87,7 +87,7 @@ class AdminScreen(BaseScreen):
                 yield DataTable(id="shares-table", cursor_type="row")
             with Vertical(id="audit"):
                 yield Static("", classes="admin-note", id="audit-note")
-                yield DataTable(id="audit-table", cursor_type="row")
+                yield FittedTable(AUDIT_COLUMNS, id="audit-table")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -95,11 +95,9 @@ class AdminScreen(BaseScreen):
         # re-measure auto-width columns (they stayed as wide as their headers).
         widths = {
             "#users-table": (("user", 14), ("name", 22), ("role", 8), ("team", 14), ("state", 8)),
-            "#teams-table": (("team", 30), ("manager", 22), ("sharing", 18)),
+            "#teams-table": (("team", 28), ("manager", 22), ("sharing", 20)),
             "#defaults-table": (("object", 16), ("default access", 20)),
             "#shares-table": (("shared with", 44), ("access", 8)),
-            "#audit-table": (("when", 16), ("who", 12), ("record", 18), ("what", 12),
-                             ("values", 40)),
         }  # fmt: skip
         for table_id, columns in widths.items():
             table = self.query_one(table_id, DataTable)
@@ -148,8 +146,9 @@ class AdminScreen(BaseScreen):
                 shares = sharing.list_shares(self.share_account) if self.share_account else []
                 data = (sharing.sharing_defaults(), shares)
             else:
-                data = history.audit(before=self.audit_before if more else None,
+                page = history.audit(before=self.audit_before if more else None,
                                      **self.audit_filter)  # fmt: skip
+                data = (page, names.names(wanted(page.entries)))
         self.post_message(Loaded(section, data, more))
 
     def on_loaded(self, message: Loaded) -> None:
@@ -162,9 +161,8 @@ class AdminScreen(BaseScreen):
             table.clear()
             self.user_rows = []
         for u in page.users:
-            table.add_row(safe(u.username), safe(u.display_name, limit=30, single_line=True),
-                          safe(u.role), safe(u.team or "—", single_line=True),
-                          safe("active" if u.active else "disabled"))  # fmt: skip
+            table.add_row(cell(u.username, 14), cell(u.display_name, 22), cell(u.role, 8),
+                          cell(u.team or "—", 14), cell("active" if u.active else "disabled"))
         self.user_rows += page.users
         self.users_after = page.next_after
         more = " · m: more" if page.next_after else ""
@@ -177,31 +175,28 @@ class AdminScreen(BaseScreen):
         table.clear()
         self.teams = teams
         for t in teams:
-            table.add_row(safe("  " * t.depth + t.name, single_line=True),
-                          safe(t.manager or "—", single_line=True),
-                          safe(t.sharing or "organisation default"))  # fmt: skip
+            table.add_row(cell("  " * t.depth + t.name, 28), cell(t.manager or "—", 22),
+                          cell((t.sharing or "organisation default").replace("_", " "), 20))
 
     def _show_sharing(self, data: tuple[dict[str, str], list[sharing.Share]], append: bool) -> None:
         self.defaults, self.shares = data
         table = self.query_one("#defaults-table", DataTable)
         table.clear()
         for obj in sharing.OBJECT_TYPES:
-            table.add_row(safe(obj), safe(self.defaults.get(obj, "").replace("_", " ")))
+            table.add_row(cell(obj, 16), cell(self.defaults.get(obj, "").replace("_", " "), 20))
         note = (f"shares of account #{self.share_account} · + share" if self.share_account
                 else "f: pick an account to see and add its shares")  # fmt: skip
         self.query_one("#shares-note", Static).update(note)
         shares = self.query_one("#shares-table", DataTable)
         shares.clear()
         for s in self.shares:
-            shares.add_row(safe(s.who, single_line=True), safe(s.access))
+            shares.add_row(cell(s.who, 44), cell(s.access, 8))
 
-    def _show_audit(self, page: history.Page, append: bool) -> None:
-        table = self.query_one("#audit-table", DataTable)
-        if not append:
-            table.clear()
-        for entry in page.entries:
-            for row in entry_rows(entry, with_record=True):
-                table.add_row(*row)
+    def _show_audit(self, data: tuple[history.Page, dict], append: bool) -> None:
+        page, found = data
+        words = Words(found)
+        rows = [r for entry in page.entries for r in entry_rows(entry, words, with_record=True)]
+        self.query_one("#audit-table", FittedTable).set_rows(rows, append=append)
         self.audit_before = page.next_before
         f = self.audit_filter
         desc = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "everything"
@@ -244,80 +239,6 @@ class AdminScreen(BaseScreen):
         self.teams, then = data
         getattr(self, f"_form_{then}")()
 
-    # -- users -----------------------------------------------------------------------------
-    def action_new(self) -> None:
-        if refused(self.app, "admin", ""):
-            return
-        self._load_teams_then("new_user" if self.section == "users" else "new_team")
-
-    def _form_new_user(self) -> None:
-        def save(v: dict) -> int:
-            if (v["password"] or "") != (v["again"] or ""):
-                from db.errors import ValidationError
-
-                raise ValidationError("again", "the two passwords differ")
-            return users.create_user(v["username"] or "", v["display_name"] or "",
-                                     v["role"] or "rep", int(v["team"]) if v["team"] else None,
-                                     v["email"] or None, v["password"] or None)  # fmt: skip
-
-        self._open(AdminForm("New user", [
-            Field("username", "User name (their database login)"),
-            Field("display_name", "Name"),
-            Field("role", "Role", "rep", options=ROLE_OPTIONS),
-            Field("team", "Team", options=self._team_options()),
-            Field("email", "Email"),
-            Field("password", "Password (empty: peer or certificate login)", password=True),
-            Field("again", "Password again", password=True),
-        ], save, confirm="Create this user?"), "users")  # fmt: skip
-
-    def action_edit(self) -> None:
-        if self.section == "users":
-            u = self._selected_user()
-            if u is None:
-                return
-            self._open(AdminForm(f"Edit {u.username}", [
-                Field("display_name", "Name", u.display_name),
-                Field("email", "Email", u.email or ""),
-            ], lambda v: users.update_user(u.username, v["display_name"] or "", v["email"]),
-                confirm=f"Save changes to {u.username}?"), "users")  # fmt: skip
-        elif self.section == "teams":
-            self._load_teams_then("edit_team")
-        elif self.section == "sharing":
-            self._form_default()
-
-    def action_password(self) -> None:
-        u = self._selected_user()
-        if u is None:
-            return
-
-        def save(v: dict) -> None:
-            if (v["password"] or "") != (v["again"] or ""):
-                from db.errors import ValidationError
-
-                raise ValidationError("again", "the two passwords differ")
-            users.set_password(u.username, v["password"] or "")
-
-        self._open(AdminForm(f"New password for {u.username}", [
-            Field("password", "Password", password=True),
-            Field("again", "Password again", password=True),
-        ], save, confirm=f"Reset the password of {u.username}?"), "users")  # fmt: skip
-
-    def action_toggle_active(self) -> None:
-        u = self._selected_user()
-        if u is None:
-            return
-        from tui.screens.confirm import ConfirmModal
-
-        verb = "Disable" if u.active else "Re-enable"
-        question = safe_markup(f"{verb} [b]$name[/b]? " + (
-            "Their open sessions end now." if u.active else ""), name=u.username)  # fmt: skip
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run(users.disable_user if u.active else users.enable_user, u.username)
-
-        self.app.push_screen(ConfirmModal(question), answered)
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="admin-action")
     def _run(self, fn, *args: Any) -> None:
         with database.connection_context():
@@ -327,131 +248,3 @@ class AdminScreen(BaseScreen):
     def _show_done(self, section: str, append: bool) -> None:
         self.app.notify("done", markup=False)
         self.load(section)
-
-    def action_role(self) -> None:
-        u = self._selected_user()
-        if u is None:
-            return
-        self._open(AdminForm(f"Role of {u.username}", [
-            Field("role", "Role", u.role, options=ROLE_OPTIONS),
-        ], lambda v: users.set_role(u.username, v["role"] or ""),
-            confirm=f"Change the role of {u.username}?"), "users")  # fmt: skip
-
-    def action_team(self) -> None:
-        if self._selected_user() is not None:
-            self._load_teams_then("user_team")
-
-    def _form_user_team(self) -> None:
-        u = self._selected_user()
-        if u is None:
-            return
-        self._open(AdminForm(f"Team of {u.username}", [
-            Field("team", "Team", str(u.team_id or ""), options=self._team_options()),
-        ], lambda v: users.set_team(u.username, int(v["team"]) if v["team"] else None),
-            confirm=f"Move {u.username}?"), "users")  # fmt: skip
-
-    # -- teams -----------------------------------------------------------------------------
-    def _team_form(self, team: sharing.Team | None) -> None:
-        people = [(f"{u.display_name} ({u.username})", str(u.id)) for u in self.user_rows]
-
-        def save(v: dict) -> int:
-            manager = v["manager"] or None
-            return sharing.save_team(v["name"] or "", int(v["parent"]) if v["parent"] else None,
-                                     int(manager) if manager else None, v["sharing"] or None,
-                                     team.id if team else None)  # fmt: skip
-
-        self._open(AdminForm("New team" if team is None else f"Edit team {team.name}", [
-            Field("name", "Name", team.name if team else ""),
-            Field("parent", "Part of", str(team.parent_id or "") if team else "",
-                  options=self._team_options()),
-            Field("manager", "Manager", str(team.manager_id or "") if team else "", options=people),
-            Field("sharing", "Sharing override (empty: organisation default)",
-                  (team.sharing or "") if team else "", options=ACCESS_OPTIONS),
-        ], save, confirm="Save this team?"), "teams")  # fmt: skip
-
-    def _form_new_team(self) -> None:
-        self._team_form(None)
-
-    def _form_edit_team(self) -> None:
-        table = self.query_one("#teams-table", DataTable)
-        if not self.teams:
-            self.app.notify("no team yet: n creates one", severity="warning")
-            return
-        self._team_form(self.teams[min(max(table.cursor_row, 0), len(self.teams) - 1)])
-
-    # -- sharing ---------------------------------------------------------------------------
-    def _form_default(self) -> None:
-        table = self.query_one("#defaults-table", DataTable)
-        obj = sharing.OBJECT_TYPES[min(max(table.cursor_row, 0), len(sharing.OBJECT_TYPES) - 1)]
-        self._open(AdminForm(f"Default access to {obj} records", [
-            Field("access", "Access", self.defaults.get(obj, ""), options=ACCESS_OPTIONS),
-        ], lambda v: sharing.set_sharing_default(obj, v["access"] or ""),
-            confirm=f"Change who sees {obj} records?"), "sharing")  # fmt: skip
-
-    def action_filter(self) -> None:
-        if self.section == "sharing":
-            def pick(v: dict) -> int:
-                from db.errors import ValidationError
-
-                try:
-                    return int(v["account"] or "")
-                except ValueError:
-                    raise ValidationError("account", "give the account's number") from None
-
-            def done(result: Any) -> None:
-                if isinstance(result, int):
-                    self.share_account = result
-                    self.load("sharing")
-
-            self.app.push_screen(AdminForm("Shares of account", [
-                Field("account", "Account number", str(self.share_account or "")),
-            ], pick), done)  # fmt: skip
-            return
-
-        def parse(v: dict) -> dict:
-            from db.errors import ValidationError
-
-            out: dict[str, Any] = {"actor": v["actor"] or None, "table": v["table"] or None}
-            for key in ("since", "until"):
-                if v[key]:
-                    try:
-                        out[key] = datetime.fromisoformat(v[key])
-                    except ValueError:
-                        raise ValidationError(key, "use YYYY-MM-DD or YYYY-MM-DD HH:MM") from None
-            return out
-
-        def done(result: Any) -> None:
-            if isinstance(result, dict):
-                self.audit_filter = result
-                self.load("audit")
-
-        f = self.audit_filter
-        self.app.push_screen(AdminForm("Filter the audit log", [
-            Field("actor", "Person (login)", f.get("actor") or ""),
-            Field("table", "Table", f.get("table") or ""),
-            Field("since", "From (YYYY-MM-DD)", str(f.get("since") or "")),
-            Field("until", "Before (YYYY-MM-DD)", str(f.get("until") or "")),
-        ], parse), done)  # fmt: skip
-
-    def action_share(self) -> None:
-        account = self.share_account
-        if account is None:
-            return
-
-        def save(v: dict) -> int:
-            from db.errors import ValidationError
-
-            who = (v["with"] or "").strip()
-            if not who:
-                raise ValidationError("with", "give a user name or a team name")
-            if v["kind"] == "team":
-                return sharing.add_share(account, team_id=users.team_id_by_name(who),
-                                         access=v["access"] or "read")  # fmt: skip
-            return sharing.add_share(account, user_id=users.get_user(who).id,
-                                     access=v["access"] or "read")  # fmt: skip
-
-        self._open(AdminForm(f"Share account #{account}", [
-            Field("kind", "With a", "user", options=[("person", "user"), ("team", "team")]),
-            Field("with", "User name or team name", aliases=["team", "username"]),
-            Field("access", "Access", "read", options=[("read", "read"), ("write", "write")]),
-        ], save, confirm="Share this account?"), "sharing")  # fmt: skip

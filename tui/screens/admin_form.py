@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Select, Static
 from db.connection import database
 from db.errors import SwitchboardError, ValidationError
 from db.services import failures
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe
 
 
@@ -31,7 +32,7 @@ class Field:
     aliases: list[str] = field(default_factory=list)  # error field names shown here
 
 
-class AdminForm(ModalScreen[Any]):
+class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
     """`save(values) -> result` runs in a worker; the dialog closes with the result."""
 
     DEFAULT_CSS = """
@@ -62,12 +63,16 @@ class AdminForm(ModalScreen[Any]):
             self.result = result
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict], Any],
-                 confirm: str | None = None) -> None:  # fmt: skip
+                 confirm: str | None = None,
+                 check: Callable[[dict], None] | None = None) -> None:  # fmt: skip
+        """`check(values)` raises ValidationError before the confirmation is asked for (rules
+        that need no database); `save` may still refuse, and its error lands the same way."""
         super().__init__()
         self.title_text = title
         self.fields = fields
         self.save = save
         self.confirm = confirm
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -85,6 +90,10 @@ class AdminForm(ModalScreen[Any]):
                     yield Static("", classes="field-error", id=f"error-{f.name}")
             yield Static("", id="form-error")
             yield Static("enter/ctrl+s save · esc cancel", classes="muted")
+
+    def on_mount(self) -> None:
+        if self.fields:  # typing starts in the first field, not nowhere (walk-through 5a)
+            self.query_one(f"#field-{self.fields[0].name}").focus()
 
     def values(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
@@ -105,6 +114,12 @@ class AdminForm(ModalScreen[Any]):
         for f in self.fields:
             self.query_one(f"#error-{f.name}", Static).update("")
         self.query_one("#form-error", Static).update("")
+        if self.check is not None:
+            try:
+                self.check(values)
+            except ValidationError as exc:
+                self.show_error(exc)
+                return
         if self.confirm:
             from tui.screens.confirm import ConfirmModal
 
@@ -130,13 +145,18 @@ class AdminForm(ModalScreen[Any]):
         self.post_message(self.Saved(result))
 
     def on_admin_form_failed(self, message: Failed) -> None:
-        error = message.error
+        self.show_error(message.error)
+
+    def show_error(self, error: SwitchboardError) -> None:
+        """The error under the field it names, that field focused and the error scrolled into
+        view (it was left below the fold); other errors under the fields, always in view."""
         if isinstance(error, ValidationError):
             for f in self.fields:
                 if error.field == f.name or error.field in f.aliases:
-                    self.query_one(f"#error-{f.name}", Static).update(
-                        safe(f"{f.label}: {error.message}", single_line=True)
-                    )
+                    note = self.query_one(f"#error-{f.name}", Static)
+                    note.update(safe(f"{f.label}: {error.message}", single_line=True))
+                    self.query_one(f"#field-{f.name}").focus(scroll_visible=False)
+                    self.call_after_refresh(note.scroll_visible, animate=False)
                     return
         self.query_one("#form-error", Static).update(safe(str(error), single_line=True))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.screen import Screen
 
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.widgets.footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
 
-class BaseScreen(Screen[None]):
+class BaseScreen(ForwardWorkerErrors, Screen[None]):
     """Subclasses implement `compose_body()`; status bar and footer come from here."""
 
     def compose(self) -> ComposeResult:

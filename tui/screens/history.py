@@ -7,59 +7,65 @@ rows they can see; admins see everything.
 
 from __future__ import annotations
 
-from typing import Any
-
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from db.connection import database
-from db.services import history
+from db.services import history, names
+from tui.audit_words import Words, wanted
 from tui.screens.base import BaseScreen
-from tui.text import safe, safe_markup
+from tui.text import cell, safe_markup
+from tui.widgets.fitted_table import FittedTable
 
 OPS = {"I": "created", "U": "changed", "D": "deleted"}
+VALUE_LIMIT = 200  # cells of one old or new value; the column wraps what is kept
+# (label, widest) per column; the last one takes what is left, at least its number of cells
+COLUMNS = [("When", 16), ("Who", 12), ("What", 20), ("Old → new", 20)]
+AUDIT_COLUMNS = [("When", 10), ("Who", 12), ("Record", 16), ("What", 16), ("Old → new", 16)]
 
 
-def show_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+def load_page(load) -> tuple[history.Page, dict]:
+    """`load()` (a history or audit page) and the names its entries refer to, in one worker."""
+    with database.connection_context():
+        page = load()
+        return page, names.names(wanted(page.entries))
 
 
-def entry_rows(entry: history.Entry, with_record: bool = False) -> list[tuple]:
-    """One table row per changed field of `entry` (cells are Content, never str)."""
-    when = safe(entry.at.strftime("%Y-%m-%d %H:%M"))
-    who = safe(entry.actor_name, limit=40, single_line=True)
+def entry_rows(entry: history.Entry, words: Words, with_record: bool = False) -> list[tuple]:
+    """One table row per changed field of `entry`, in words (cells are Text, never markup)."""
+    when = cell(entry.at.strftime("%Y-%m-%d %H:%M"))
+    who = cell(entry.actor_name, limit=40)
     what = OPS.get(entry.op, entry.op)
-    record = [safe(f"{entry.table_name} #{entry.row_id}", single_line=True)] if with_record else []
+    record = [cell(words.record(entry), limit=80)] if with_record else []
+    blank = Text("")
     if not entry.changes:
-        return [(when, who, *record, safe(what), safe(""))]
+        return [(when, who, *record, cell(what), blank)]
     rows = []
     for i, change in enumerate(entry.changes):
+        old = words.value(entry, change.field, change.old)
+        new = words.value(entry, change.field, change.new)
         if entry.op == "U":
-            text = safe_markup("$old → $new", old=show_value(change.old)[:200],
-                               new=show_value(change.new)[:200])  # fmt: skip
+            text = cell(f"{cell(old, VALUE_LIMIT).plain} → {cell(new, VALUE_LIMIT).plain}")
         else:
-            text = safe(show_value(change.new if entry.op == "I" else change.old)[:200],
-                        single_line=True)  # fmt: skip
-        label = safe(f"{what} {change.field}" if i == 0 else f"  {change.field}", single_line=True)
-        blank = safe("")
-        rows.append((when if i == 0 else blank, who if i == 0 else blank, *record, label, text))
+            text = cell(new if entry.op == "I" else old, VALUE_LIMIT)
+        label = words.label(entry, change.field)
+        first = i == 0
+        what_cell = cell(f"{what} {label}" if first else f"  {label}", limit=60)
+        rows.append((when if first else blank, who if first else blank,
+                     *(record if first else [blank] * len(record)), what_cell, text))  # fmt: skip
     return rows
 
 
 class HistoryLoaded(Message):
-    def __init__(self, page: history.Page, first: bool) -> None:
+    def __init__(self, page: history.Page, names: dict, first: bool) -> None:
         super().__init__()
         self.page = page
+        self.names = names
         self.first = first
 
 
@@ -68,7 +74,7 @@ class HistoryScreen(BaseScreen):
 
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; padding: 0 1; text-style: bold; }
-    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen FittedTable { height: 1fr; }
     HistoryScreen #history-more { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
@@ -87,9 +93,7 @@ class HistoryScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(safe_markup("History · $title", title=self.record_title), id="history-title")
-        table: DataTable = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("When", "Who", "What", "Old → new")
-        yield table
+        yield FittedTable(COLUMNS, id="history-table", zebra_stripes=True)
         yield Static("loading …", id="history-more")
 
     def on_mount(self) -> None:
@@ -103,20 +107,20 @@ class HistoryScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load(self, before: history.Cursor | None) -> None:
-        with database.connection_context():
-            page = history.record_history(self.table_name, self.row_id, before=before)
+        page, found = load_page(
+            lambda: history.record_history(self.table_name, self.row_id, before=before)
+        )
         if not get_current_worker().is_cancelled:
-            self.post_message(HistoryLoaded(page, before is None))
+            self.post_message(HistoryLoaded(page, found, before is None))
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         self.fetching = False
-        table = self.query_one(DataTable)
+        table = self.query_one(FittedTable)
         if message.first:
-            table.clear()
             self.loaded = 0
-        for entry in message.page.entries:
-            for row in entry_rows(entry):
-                table.add_row(*row)
+        words = Words(message.names)
+        rows = [row for entry in message.page.entries for row in entry_rows(entry, words)]
+        table.set_rows(rows, append=not message.first)
         self.loaded += len(message.page.entries)
         self.next_before = message.page.next_before
         more = "m: older changes" if self.next_before else "no older changes"
@@ -130,8 +134,8 @@ class HistoryScreen(BaseScreen):
             self.fetching = True
             self.load(self.next_before)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        table = self.query_one(DataTable)
+    def on_data_table_row_highlighted(self, event: FittedTable.RowHighlighted) -> None:
+        table = self.query_one(FittedTable)
         if event.cursor_row >= table.row_count - 1:
             self.action_more()
 

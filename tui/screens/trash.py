@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from db.connection import database
 from db.errors import SwitchboardError
@@ -19,9 +19,11 @@ from db.services import trash
 from db.services.trash import Cursor, TrashItem
 from tui.screens.base import BaseScreen
 from tui.screens.confirm import ConfirmModal
-from tui.text import clean, safe, safe_markup
+from tui.text import cell, clean, safe, safe_markup
+from tui.widgets.fitted_table import FittedTable
 
 PAGE = 50
+COLUMNS = [("Deleted", 16), ("Kind", 8), ("Name", 40), ("Where", 16)]
 
 
 class TrashPage(Message):
@@ -39,7 +41,7 @@ class TrashChanged(Message):
 class TrashScreen(BaseScreen):
     DEFAULT_CSS = """
     TrashScreen #trash-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
-    TrashScreen DataTable { height: 1fr; }
+    TrashScreen FittedTable { height: 1fr; }
     TrashScreen #trash-message { height: auto; padding: 0 1; }
     """
     BINDINGS = [
@@ -60,9 +62,7 @@ class TrashScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(Content("Trash"), id="trash-title")
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="trash-table")
-        table.add_columns("deleted", "kind", "name", "where")
-        yield table
+        yield FittedTable(COLUMNS, zebra_stripes=True, id="trash-table")
         yield Static("", id="trash-message")
 
     def on_mount(self) -> None:
@@ -89,16 +89,10 @@ class TrashScreen(BaseScreen):
 
     def on_trash_page(self, message: TrashPage) -> None:
         self.items, self.more = message.items, message.more
-        table = self.query_one(DataTable)
-        table.clear()
-        for item in self.items:
-            table.add_row(
-                safe(item.deleted_at),
-                safe(item.kind),
-                safe(item.title, limit=60, single_line=True),
-                safe(item.detail or "", limit=40, single_line=True),
-                key=f"{item.kind}:{item.id}",
-            )
+        table = self.query_one(FittedTable)
+        rows = [(cell(item.deleted_at), cell(item.kind), cell(item.title, limit=120),
+                 cell(item.detail or "—", limit=80)) for item in self.items]  # fmt: skip
+        table.set_rows(rows, [f"{item.kind}:{item.id}" for item in self.items])
         page = len(self.pages)
         title = f"Trash · page {page}" + (" · more with ]" if self.more else "")
         if not self.items:
@@ -108,7 +102,7 @@ class TrashScreen(BaseScreen):
         table.focus()
 
     def _selected(self) -> TrashItem | None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FittedTable)
         if not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
             return None
         return self.items[table.cursor_row]
