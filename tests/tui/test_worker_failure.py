@@ -41,3 +41,25 @@ async def test_a_failing_worker_is_a_notice_not_a_crash(admin_dsn, monkeypatch, 
         await pilot.press("escape")  # still answers keys
         await pilot.pause()
         assert not isinstance(app.screen, HistoryScreen)
+
+
+async def test_a_dialog_forwards_its_failing_worker_too(admin_dsn, monkeypatch):
+    """Dialogs and forms run their own workers: a failure there is a notice as well (the
+    mixin is on every screen with a worker, not only on BaseScreen)."""
+    from db.services import activities
+    from tui.screens.activity_prompts import UserPicker
+
+    configure(admin_dsn, "switchboard")
+
+    def fail(*args, **kwargs):
+        raise SwitchboardError("the people list is not available")
+
+    monkeypatch.setattr(activities, "assignable_users", fail)
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.push_screen(UserPicker())
+        await wait_until(pilot, lambda: bool(app._notifications))
+        assert any("people list is not available" in n.message for n in app._notifications)
+        assert app.is_running and isinstance(app.screen, UserPicker)

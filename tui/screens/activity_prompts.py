@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from db.connection import database
 from db.errors import ValidationError
 from db.services import activities
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe
 
 _PROMPT_CSS = """
@@ -90,7 +91,7 @@ class UsersLoaded(Message):
         self.users = users
 
 
-class UserPicker(ModalScreen[int | None]):
+class UserPicker(ForwardWorkerErrors, ModalScreen[int | None]):
     """Pick an active user (type to move, enter picks, escape cancels)."""
 
     DEFAULT_CSS = (

@@ -27,6 +27,7 @@ from db.errors import NotFound, StaleRecord, SwitchboardError, ValidationError, 
 from db.services import activities, failures
 from db.services.activities import Activity
 from tui.screens.activity_prompts import ConfirmDiscard
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe
 
 KIND_KEYS = {
@@ -100,7 +101,7 @@ class UsersLoaded(Message):
         self.users = users
 
 
-class LogActivityScreen(ModalScreen[Activity | None]):
+class LogActivityScreen(ForwardWorkerErrors, ModalScreen[Activity | None]):
     """A modal form; dismisses with the stored Activity, or None when cancelled."""
 
     AUTO_FOCUS = "#kind"  # the kind picker first, whatever the load

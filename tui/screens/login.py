@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe, safe_markup
 from tui.widgets.footer import KeyFooter
 
@@ -29,7 +30,7 @@ class LoginRequest:
     reason: str = ""  # why the first attempt failed, shown above the fields
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(ForwardWorkerErrors, Screen[None]):
     """User name and password; on success the app continues to its first screen."""
 
     IS_FORM = True  # printable keys are the form's: no screen keys (tui/keys.py)

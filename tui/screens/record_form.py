@@ -34,6 +34,7 @@ from db.services.duplicates import Candidate
 from tui.screens.confirm import ConfirmModal
 from tui.screens.conflict import ConflictModal
 from tui.screens.duplicates import DuplicateModal
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe, safe_markup
 from tui.widgets.footer import KeyFooter
 from tui.widgets.form_fields import control_id, show_error
@@ -82,7 +83,7 @@ class FormFailed(Message):
         self.text = text
 
 
-class RecordFormScreen(Screen[FormResult | None]):
+class RecordFormScreen(ForwardWorkerErrors, Screen[FormResult | None]):
     IS_FORM: ClassVar[bool] = True  # printable keys are the form's (tui/keys.py)
     KIND: ClassVar[str] = "record"
     LABELS: ClassVar[dict[str, str]] = {}

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 from db.connection import database
 from db.errors import ValidationError
 from db.services import activities
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, safe
 
 
@@ -46,7 +47,7 @@ class _UsersLoaded(Message):
         self.users = users
 
 
-class TimelineFilterScreen(ModalScreen[TimelineFilter | None]):
+class TimelineFilterScreen(ForwardWorkerErrors, ModalScreen[TimelineFilter | None]):
     DEFAULT_CSS = """
     TimelineFilterScreen { align: center middle; }
     TimelineFilterScreen > Vertical {
