@@ -7,6 +7,7 @@ import psycopg2
 from db import migrate
 from db.bootstrap import ensure_login, os_login_name
 from db.embedded import EmbeddedServer, default_home
+from db.errors import SchemaError
 
 WORK_DB = "switchboard"
 DEMO_DB = "switchboard_demo"
@@ -14,6 +15,33 @@ DEMO_DB = "switchboard_demo"
 
 def server() -> EmbeddedServer:
     return EmbeddedServer(default_home())
+
+
+def demo_prefix(schema: str) -> str:
+    """The role prefix of a new demo workspace's installation."""
+    return f"{schema}_demo"
+
+
+def _new_prefix(installer_dsn: str, schema: str, demo: bool) -> str | None:
+    """The role prefix for a database not yet initialised (None: keep what it has).
+
+    The two databases are two installations on one server: their roles differ, so the demo's
+    people are strangers to the work database (docs/admin.md). An older workspace keeps the
+    roles it has; one whose demo took the plain names gets `<schema>_work` for its work database.
+    """
+    if migrate.status(installer_dsn, schema)[0] != 0:
+        return None
+    if demo:
+        return demo_prefix(schema)
+    conn = psycopg2.connect(installer_dsn)
+    try:
+        with conn.cursor() as cur:
+            migrate.check_roles_free(cur, schema)
+        return None
+    except SchemaError:
+        return f"{schema}_work"
+    finally:
+        conn.close()
 
 
 def prepare(schema: str, demo: bool = False, progress=print) -> str:
@@ -28,7 +56,7 @@ def prepare(schema: str, demo: bool = False, progress=print) -> str:
     dbname = DEMO_DB if demo else WORK_DB
     srv.ensure_database(dbname)
     installer_dsn = srv.dsn(dbname)
-    migrate.migrate(installer_dsn, schema)
+    migrate.migrate(installer_dsn, schema, role_prefix=_new_prefix(installer_dsn, schema, demo))
     username = os_login_name()
     conn = psycopg2.connect(installer_dsn)
     try:
