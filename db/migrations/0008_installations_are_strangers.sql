@@ -100,7 +100,7 @@ BEGIN
         IF NOT u.active THEN
             FOREACH g IN ARRAY ARRAY['agent', 'rep', 'manager', 'admin'] LOOP
                 IF EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                           WHERE m.member = u.username::regrole
+                           WHERE m.member = quote_ident(u.username)::regrole
                              AND m.roleid = ('{{roles}}_' || g)::regrole) THEN
                     EXECUTE format('REVOKE %I FROM %I', '{{roles}}_' || g, u.username);
                 END IF;
@@ -243,7 +243,7 @@ BEGIN
     EXECUTE format('ALTER ROLE %I NOLOGIN', p_username);
     FOREACH g IN ARRAY ARRAY['agent', 'rep', 'manager', 'admin'] LOOP
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
-                   WHERE m.member = p_username::regrole AND m.roleid = ('{{roles}}_' || g)::regrole) THEN
+                   WHERE m.member = quote_ident(p_username)::regrole AND m.roleid = ('{{roles}}_' || g)::regrole) THEN
             EXECUTE format('REVOKE %I FROM %I', '{{roles}}_' || g, p_username);
         END IF;
     END LOOP;
