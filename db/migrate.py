@@ -88,8 +88,22 @@ def check_roles_free(cur: psycopg2.extensions.cursor, prefix: str) -> None:
         raise SchemaError(
             f"the role {taken[0]} already exists on this server (another Switchboard "
             "installation, or made by hand): a new installation never adopts a role it did not "
-            "create; choose another prefix with 'switchboard db init --role-prefix NAME'"
+            "create; choose this installation's own with --role-prefix NAME (db init, demo)"
         )
+
+
+def free_prefix(cur: psycopg2.extensions.cursor, base: str) -> str:
+    """`base`, else `base_2`, `base_3`...: the first prefix none of whose roles exist yet."""
+    n = 1
+    while True:
+        prefix = base if n == 1 else f"{base[:36]}_{n}"
+        cur.execute(
+            "SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)",
+            ([f"{prefix}_{s}" for s in GROUP_SUFFIXES],),
+        )
+        if cur.fetchone()[0] == 0:
+            return prefix
+        n += 1
 
 
 def _take_lock(cur: psycopg2.extensions.cursor, schema: str, wait_s: float) -> None:

@@ -7,7 +7,6 @@ import psycopg2
 from db import migrate
 from db.bootstrap import ensure_login, os_login_name
 from db.embedded import EmbeddedServer, default_home
-from db.errors import SchemaError
 
 WORK_DB = "switchboard"
 DEMO_DB = "switchboard_demo"
@@ -27,19 +26,14 @@ def _new_prefix(installer_dsn: str, schema: str, demo: bool) -> str | None:
 
     The two databases are two installations on one server: their roles differ, so the demo's
     people are strangers to the work database (docs/admin.md). An older workspace keeps the
-    roles it has; one whose demo took the plain names gets `<schema>_work` for its work database.
+    roles it has; a name taken already (a database dropped and made again) gets a `_2`.
     """
     if migrate.status(installer_dsn, schema)[0] != 0:
         return None
-    if demo:
-        return demo_prefix(schema)
     conn = psycopg2.connect(installer_dsn)
     try:
         with conn.cursor() as cur:
-            migrate.check_roles_free(cur, schema)
-        return None
-    except SchemaError:
-        return f"{schema}_work"
+            return migrate.free_prefix(cur, demo_prefix(schema) if demo else schema)
     finally:
         conn.close()
 
