@@ -21,7 +21,8 @@ _n = itertools.count()
 
 
 def tag() -> str:
-    return f"{os.getpid()}_{next(_n)}"
+    # "i": never the same as the suffixes of tests/security/conftest.py or tests/db/test_users.py
+    return f"i{os.getpid()}_{next(_n)}"
 
 
 @dataclass
