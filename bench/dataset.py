@@ -126,7 +126,15 @@ def prepare(
                 f"{m.version:04d}_{m.name}" for m in applied))  # fmt: skip
     else:
         started = time.perf_counter()
-        progress(demo.load(installer, SCHEMA, scale=scale, seed=seed, progress=progress))
+        # Roles are server-wide and outlive a dropped database: each load gets roles of its own.
+        c = psycopg2.connect(installer)
+        try:
+            with c.cursor() as cur:
+                prefix = migrate.free_prefix(cur, SCHEMA)
+        finally:
+            c.close()
+        progress(demo.load(installer, SCHEMA, scale=scale, seed=seed, progress=progress,
+                           role_prefix=prefix))  # fmt: skip
         seconds = time.perf_counter() - started
         if marker is not None:
             marker.write_text(f"scale={scale} seed={seed} load_seconds={seconds:.1f}\n")

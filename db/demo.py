@@ -26,7 +26,7 @@ import psycopg2
 from psycopg2 import sql
 
 from db import migrate
-from db.bootstrap import ensure_login
+from db.bootstrap import ensure_login, is_own_login
 from db.demo_plan import (
     INDUSTRIES,
     LOCALES,
@@ -163,7 +163,9 @@ class _Loader:
                              "RETURNING id", {"n": name, "p": self.teams.get(parent)})  # fmt: skip
                 row = self.cur.fetchone()
             self.teams[name] = row[0]
+        prefix = migrate.installed_prefix(self.cur, schema)
         for person in self.persons:
+            person.username = _own_name(self.cur, schema, prefix, person.username)
             ensure_login(self.cur, schema, person.username, role=person.role,
                          display_name=person.display)  # fmt: skip
             self.execute("UPDATE app_user SET team_id = %(t)s, email = %(e)s, display_name = %(d)s,"
@@ -392,6 +394,29 @@ _COUNTED = ("account", "contact", "contact_phone", "contact_email", "contact_rel
             "app_user", "team")  # fmt: skip
 
 
+def _own_name(cur, schema: str, prefix: str, username: str) -> str:
+    """`username`, or `username.2`, `.3`... when another installation's login has that name.
+
+    Login roles are server-wide: a second demo on the server must not adopt the first one's
+    people (disabling one would disable both).
+    """
+    name, n = username, 1
+    while True:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
+        if cur.fetchone() is None:
+            return name
+        cur.execute(
+            sql.SQL("SELECT 1 FROM {}.app_user WHERE username = %s").format(
+                sql.Identifier(schema)
+            ),
+            (name,),
+        )
+        if cur.fetchone() is not None or is_own_login(cur, prefix, name):
+            return name
+        n += 1
+        name = f"{username[:60]}.{n}"
+
+
 def holds_data(cur, schema: str) -> bool:
     cur.execute(
         sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.account) OR EXISTS (SELECT 1 FROM {}.contact)")
@@ -408,12 +433,15 @@ def load(
     progress: Progress = print,
     *,
     today: date | None = None,
+    role_prefix: str | None = None,
 ) -> str:
     """Fill the empty database at `dsn` (installer/superuser) with demo data; one-line summary.
 
     Applies pending migrations first. Everything happens in one transaction: a failure leaves
     the database as it was. Raises DatabaseNotEmpty when any account or contact exists.
-    `today` anchors the two years of history (default: the current date).
+    `today` anchors the two years of history (default: the current date). `role_prefix` names
+    the roles of a new installation (db/migrate.py); demo logins another installation holds
+    are never adopted: the demo names its own person `first.last.2` instead.
     """
     if not 0 < scale <= 10:
         from db.errors import ValidationError
@@ -428,7 +456,7 @@ def load(
                 raise DatabaseNotEmpty(NOT_EMPTY)
     finally:
         conn.close()
-    migrate.migrate(dsn, schema)
+    migrate.migrate(dsn, schema, role_prefix=role_prefix)
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:

@@ -155,11 +155,22 @@ class EmbeddedServer:
                     f"open one (such as /var/lib/switchboard) or run 'chmod o+x {parent}'"
                 )
 
+    def _make_private(self, path: Path) -> None:
+        """Files of the workspace are for their owner only (0600), whoever created them."""
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Serialise init/start/stop between terminals with an flock on the lock file."""
+        """Serialise init/start/stop between terminals with an flock on the lock file.
+
+        The lock file is private (0600): another OS user who could open it could flock it and
+        make every start and stop wait for ever.
+        """
         self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_file, "a+") as fh:
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+") as fh:
+            os.fchmod(fh.fileno(), 0o600)
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -182,7 +193,8 @@ class EmbeddedServer:
             return
         bindir = find_bindir()
         self.home.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.home, 0o755 if self.as_root else 0o700)
+        # As root the server user must traverse home, but nobody needs to list it.
+        os.chmod(self.home, 0o711 if self.as_root else 0o700)
         self._check_reachable()
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
         self.socket_dir.mkdir(mode=0o700, exist_ok=True)
@@ -271,9 +283,14 @@ class EmbeddedServer:
             if self.running():
                 return
             self._clear_stale_pid()
+            # The log shows failing statements with their data: private to the server user
+            # (an older workspace's world-readable log and home are closed here too).
             if not self.log_file.exists():
-                self.log_file.touch()
+                self.log_file.touch(mode=0o600)
+            self._make_private(self.log_file)
             self._give_to_server_user(self.log_file)
+            if self.as_root and self.home.stat().st_mode & 0o066:
+                os.chmod(self.home, 0o711)
             result = self._run(
                 [
                     str(find_bindir() / "pg_ctl"),

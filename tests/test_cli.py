@@ -96,7 +96,8 @@ def test_db_init_then_again_changes_nothing(capsys, pg):
     pg.execute(f'CREATE DATABASE "{name}"')
     dsn = pg.dsn(name)
     try:
-        code, out, _ = run(capsys, "db", "init", "--dsn", dsn, "--admin", "cli_admin")
+        code, out, _ = run(capsys, "db", "init", "--dsn", dsn, "--admin", "cli_admin",
+                           "--role-prefix", name)
         assert code == 0 and "applied 0001_schema" in out and "created admin login cli_admin" in out
         code, out, _ = run(capsys, "db", "init", "--dsn", dsn)
         assert code == 0 and "up to date" in out and "created" not in out

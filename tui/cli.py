@@ -81,11 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     dbp.add_argument("action", choices=["init", "migrate", "status"])
     _add_target(dbp)
     dbp.add_argument("--admin", help="first admin login to create with init (default: you)")
+    prefix_help = "names a new installation's roles PREFIX_owner, PREFIX_rep... (default: schema)"
+    dbp.add_argument("--role-prefix", help=prefix_help)
+    dbp.add_argument("--allow-privileged-admin", action="store_true",
+                     help="let --admin name an existing login with CREATEROLE, SUPERUSER...")
 
     demo = sub.add_parser("demo", help="fill an empty database with realistic demo data")
     _add_target(demo)
     demo.add_argument("--scale", type=float, default=None, help="size (1.0 = benchmark data)")
     demo.add_argument("--seed", type=int, default=None, help="random seed (default fixed)")
+    demo.add_argument("--role-prefix", help=prefix_help)
 
     server.set_defaults(func=cmd_server)
     dbp.set_defaults(func=cmd_db)
@@ -134,7 +139,7 @@ def cmd_db(args: argparse.Namespace) -> int:
             f"{state}")
         return 0
     try:
-        applied = migrate.migrate(dsn, schema)
+        applied = migrate.migrate(dsn, schema, role_prefix=args.role_prefix)
     except psycopg2.OperationalError as exc:
         from db.connection import explain_connect_error
 
@@ -153,7 +158,8 @@ def cmd_db(args: argparse.Namespace) -> int:
                     f"SELECT count(*) FROM {schema}.app_user WHERE role = 'admin' AND active"
                 )
                 if cur.fetchone()[0] == 0 or args.admin:
-                    if ensure_login(cur, schema, admin, role="admin"):
+                    if ensure_login(cur, schema, admin, role="admin",
+                                    allow_privileged=args.allow_privileged_admin):
                         print(f"created admin login {admin}")
         finally:
             conn.close()
@@ -167,7 +173,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scale = args.scale if args.scale is not None else demo.DEFAULT_SCALE
     if scale <= 0 or scale > 10:
         raise UsageError("switchboard demo: --scale must be greater than 0 and at most 10")
-    summary = demo.load(dsn, schema, scale=scale, seed=args.seed, progress=print)
+    summary = demo.load(dsn, schema, scale=scale, seed=args.seed, progress=print,
+                        role_prefix=args.role_prefix)
     print(summary)
     return 0
 

@@ -1,13 +1,13 @@
 -- 0001: roles, schema and the whole data model of DESIGN.md section 3.
--- Placeholders: {{schema}} is the schema name; group roles are {{schema}}_owner, _agent,
+-- Placeholders: {{schema}} is the schema name; group roles are {{roles}}_owner, _agent,
 -- _rep, _manager, _admin. The runner executes this as the installer (a superuser, or a role
 -- with CREATEROLE that may SET ROLE to the owner), inside one transaction under an advisory lock.
 
 DO $roles$
 DECLARE r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['{{schema}}_owner', '{{schema}}_agent', '{{schema}}_rep',
-                             '{{schema}}_manager', '{{schema}}_admin', '{{schema}}_user']
+    FOREACH r IN ARRAY ARRAY['{{roles}}_owner', '{{roles}}_agent', '{{roles}}_rep',
+                             '{{roles}}_manager', '{{roles}}_admin', '{{roles}}_user']
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
@@ -16,22 +16,22 @@ BEGIN
 END
 $roles$;
 
--- Every person's group role is also a member of {{schema}}_user, which carries what all share.
-ALTER ROLE {{schema}}_agent INHERIT;
-ALTER ROLE {{schema}}_rep INHERIT;
-ALTER ROLE {{schema}}_manager INHERIT;
-ALTER ROLE {{schema}}_admin INHERIT;
-GRANT {{schema}}_user TO {{schema}}_agent, {{schema}}_rep, {{schema}}_manager, {{schema}}_admin;
+-- Every person's group role is also a member of {{roles}}_user, which carries what all share.
+ALTER ROLE {{roles}}_agent INHERIT;
+ALTER ROLE {{roles}}_rep INHERIT;
+ALTER ROLE {{roles}}_manager INHERIT;
+ALTER ROLE {{roles}}_admin INHERIT;
+GRANT {{roles}}_user TO {{roles}}_agent, {{roles}}_rep, {{roles}}_manager, {{roles}}_admin;
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
-CREATE SCHEMA IF NOT EXISTS {{schema}} AUTHORIZATION {{schema}}_owner;
+CREATE SCHEMA IF NOT EXISTS {{schema}} AUTHORIZATION {{roles}}_owner;
 REVOKE ALL ON SCHEMA {{schema}} FROM PUBLIC;
-GRANT USAGE ON SCHEMA {{schema}} TO {{schema}}_user;
+GRANT USAGE ON SCHEMA {{schema}} TO {{roles}}_user;
 
 -- The installer may not own anything: everything below is created as the owner role.
-GRANT {{schema}}_owner TO CURRENT_USER;
-SET LOCAL ROLE {{schema}}_owner;
+GRANT {{roles}}_owner TO CURRENT_USER;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 CREATE TABLE schema_migrations (
@@ -95,7 +95,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {{schema}}, pg_temp AS $$
     SELECT id FROM app_user WHERE username = session_user::text AND active
 $$;
 REVOKE ALL ON FUNCTION current_app_user_id() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION current_app_user_id() TO {{schema}}_user;
+GRANT EXECUTE ON FUNCTION current_app_user_id() TO {{roles}}_user;
 
 -- ---------------------------------------------------------------------------------------------
 -- Accounts and contacts
@@ -577,5 +577,5 @@ $touch$;
 -- ---------------------------------------------------------------------------------------------
 -- Baseline privileges (refined per group role by the security migration)
 
-GRANT SELECT ON ALL TABLES IN SCHEMA {{schema}} TO {{schema}}_user;
-REVOKE SELECT ON audit_log FROM {{schema}}_user;
+GRANT SELECT ON ALL TABLES IN SCHEMA {{schema}} TO {{roles}}_user;
+REVOKE SELECT ON audit_log FROM {{roles}}_user;

@@ -4,7 +4,7 @@
 --   * the audit trail and change notices (one AFTER row trigger per table);
 --   * the owner-change guard (only managers reassign, within their teams; admins anywhere);
 --   * the admin API: SECURITY DEFINER functions in {{schema}}_admin_api, owned by the NOLOGIN
---     CREATEROLE role {{schema}}_useradmin that creates every login.
+--     CREATEROLE role {{roles}}_useradmin that creates every login.
 -- Runs as the installer (superuser, or a role that may create roles and SET ROLE to the owner).
 
 -- ---------------------------------------------------------------------------------------------
@@ -12,23 +12,23 @@
 
 DO $roles$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{schema}}_useradmin') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{{roles}}_useradmin') THEN
         -- INHERIT so that pg_signal_backend lets disable_user end the person's sessions.
-        CREATE ROLE {{schema}}_useradmin NOLOGIN INHERIT CREATEROLE;
+        CREATE ROLE {{roles}}_useradmin NOLOGIN INHERIT CREATEROLE;
     END IF;
 END
 $roles$;
 -- The user admin hands out exactly the four group roles (ADMIN OPTION; PG16+ needs it too).
-GRANT {{schema}}_agent, {{schema}}_rep, {{schema}}_manager, {{schema}}_admin
-    TO {{schema}}_useradmin WITH ADMIN OPTION;
-GRANT pg_signal_backend TO {{schema}}_useradmin;
-GRANT {{schema}}_useradmin TO CURRENT_USER;
+GRANT {{roles}}_agent, {{roles}}_rep, {{roles}}_manager, {{roles}}_admin
+    TO {{roles}}_useradmin WITH ADMIN OPTION;
+GRANT pg_signal_backend TO {{roles}}_useradmin;
+GRANT {{roles}}_useradmin TO CURRENT_USER;
 
-CREATE SCHEMA {{schema}}_admin_api AUTHORIZATION {{schema}}_useradmin;
+CREATE SCHEMA {{schema}}_admin_api AUTHORIZATION {{roles}}_useradmin;
 REVOKE ALL ON SCHEMA {{schema}}_admin_api FROM PUBLIC;
-GRANT USAGE ON SCHEMA {{schema}}_admin_api TO {{schema}}_admin;
+GRANT USAGE ON SCHEMA {{schema}}_admin_api TO {{roles}}_admin;
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 -- Per-team sharing override (BENCHMARKS.md "private sharing on for half the teams"): records
@@ -113,18 +113,18 @@ BEGIN
                              'sec_open_team_ids(text, boolean)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION {{schema}}.%s FROM PUBLIC', f);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION {{schema}}.%s TO {{schema}}_user', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION {{schema}}.%s TO {{roles}}_user', f);
     END LOOP;
 END
 $grant_helpers$;
 
 -- ---------------------------------------------------------------------------------------------
--- Object privileges (docs/security.md has the matrix). Baseline from 0001: {{schema}}_user may
+-- Object privileges (docs/security.md has the matrix). Baseline from 0001: {{roles}}_user may
 -- SELECT every table except audit_log. Opportunities are not for agents at all.
 
-REVOKE SELECT ON opportunity FROM {{schema}}_user;
-GRANT SELECT ON opportunity TO {{schema}}_rep, {{schema}}_manager, {{schema}}_admin;
-GRANT SELECT ON audit_log TO {{schema}}_user;  -- RLS: admins all, others rows they can see
+REVOKE SELECT ON opportunity FROM {{roles}}_user;
+GRANT SELECT ON opportunity TO {{roles}}_rep, {{roles}}_manager, {{roles}}_admin;
+GRANT SELECT ON audit_log TO {{roles}}_user;  -- RLS: admins all, others rows they can see
 
 DO $privileges$
 DECLARE
@@ -143,31 +143,31 @@ BEGIN
                                   'version', 'full_name')
           AND is_generated = 'NEVER';
         IF t <> 'campaign' THEN
-            EXECUTE format('GRANT INSERT, UPDATE (%s) ON {{schema}}.%I TO {{schema}}_rep', cols, t);
-            EXECUTE format('GRANT INSERT, UPDATE ON {{schema}}.%I TO {{schema}}_manager', t);
+            EXECUTE format('GRANT INSERT, UPDATE (%s) ON {{schema}}.%I TO {{roles}}_rep', cols, t);
+            EXECUTE format('GRANT INSERT, UPDATE ON {{schema}}.%I TO {{roles}}_manager', t);
         ELSE
-            EXECUTE format('GRANT INSERT, UPDATE ON {{schema}}.%I TO {{schema}}_manager', t);
+            EXECUTE format('GRANT INSERT, UPDATE ON {{schema}}.%I TO {{roles}}_manager', t);
         END IF;
         -- Agents: activities and cases, and correcting contact details.
         IF t IN ('activity', 'support_case') THEN
-            EXECUTE format('GRANT INSERT, UPDATE (%s) ON {{schema}}.%I TO {{schema}}_agent', cols, t);
+            EXECUTE format('GRANT INSERT, UPDATE (%s) ON {{schema}}.%I TO {{roles}}_agent', cols, t);
         ELSIF t = 'contact' THEN
-            EXECUTE format('GRANT UPDATE (%s) ON {{schema}}.%I TO {{schema}}_agent', cols, t);
+            EXECUTE format('GRANT UPDATE (%s) ON {{schema}}.%I TO {{roles}}_agent', cols, t);
         END IF;
     END LOOP;
     -- Link and detail tables without owner columns.
     GRANT INSERT, UPDATE, DELETE ON contact_phone, contact_email
-        TO {{schema}}_agent, {{schema}}_rep, {{schema}}_manager;
-    GRANT INSERT, DELETE ON contact_tag, account_tag TO {{schema}}_rep, {{schema}}_manager;
-    GRANT INSERT ON tag TO {{schema}}_rep, {{schema}}_manager;
-    GRANT DELETE ON saved_view TO {{schema}}_agent, {{schema}}_rep, {{schema}}_manager;
-    GRANT INSERT, UPDATE ON saved_view TO {{schema}}_agent;
+        TO {{roles}}_agent, {{roles}}_rep, {{roles}}_manager;
+    GRANT INSERT, DELETE ON contact_tag, account_tag TO {{roles}}_rep, {{roles}}_manager;
+    GRANT INSERT ON tag TO {{roles}}_rep, {{roles}}_manager;
+    GRANT DELETE ON saved_view TO {{roles}}_agent, {{roles}}_rep, {{roles}}_manager;
+    GRANT INSERT, UPDATE ON saved_view TO {{roles}}_agent;
     -- Admins: everything people do, purge (DELETE), settings, teams and sharing. Users only
     -- through the admin API (no direct writes to app_user for anyone).
     FOREACH t IN ARRAY work_tables || ARRAY['campaign', 'contact_phone', 'contact_email',
         'contact_tag', 'account_tag', 'tag', 'pipeline', 'stage', 'custom_field',
         'glossary_term', 'relationship_type', 'team', 'sharing_default', 'account_share'] LOOP
-        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON {{schema}}.%I TO {{schema}}_admin', t);
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON {{schema}}.%I TO {{roles}}_admin', t);
     END LOOP;
 END
 $privileges$;
@@ -195,17 +195,17 @@ BEGIN
         EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', s, t);
         EXECUTE format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', s, t);
         EXECUTE format('CREATE POLICY owner_all ON %I.%I TO %I USING (true) WITH CHECK (true)',
-                       s, t, s || '_owner');
+                       s, t, '{{roles}}_owner');
     END LOOP;
 
     -- Reference and settings tables: everybody reads; object privileges decide who writes.
     FOREACH t IN ARRAY ARRAY['team', 'app_user', 'relationship_type', 'pipeline', 'stage', 'tag',
                              'custom_field', 'glossary_term', 'sharing_default'] LOOP
         EXECUTE format('CREATE POLICY everyone ON %I.%I TO %I USING (true) WITH CHECK (true)',
-                       s, t, s || '_user');
+                       s, t, '{{roles}}_user');
     END LOOP;
     EXECUTE format('CREATE POLICY user_admin ON %I.app_user TO %I USING (true) WITH CHECK (true)',
-                   s, s || '_useradmin');
+                   s, '{{roles}}_useradmin');
 
     core := '((SELECT %2$s.sec_is_admin()) OR %1$s.owner_id = ANY ((SELECT %2$s.sec_hier_user_ids())::bigint[])'
          || ' OR %1$s.team_id = ANY ((SELECT %2$s.sec_hier_team_ids())::bigint[]))';
@@ -225,7 +225,7 @@ BEGIN
     EXECUTE format('CREATE POLICY shares ON %1$I.account_share TO %2$I USING ((SELECT %1$I.sec_is_admin())'
         || ' OR user_id = (SELECT %1$I.current_app_user_id())'
         || ' OR team_id = ANY ((SELECT %1$I.sec_member_team_ids())::bigint[])) WITH CHECK ((SELECT %1$I.sec_is_admin()))',
-        s, s || '_user');
+        s, '{{roles}}_user');
 
     -- New rows: owned by the person (or, for managers and admins, by someone in their teams),
     -- in one of their teams or none.
@@ -234,13 +234,13 @@ BEGIN
 
     -- account
     EXECUTE format('CREATE POLICY read ON %2$s.account FOR SELECT TO %3$I USING ' || acc_read,
-                   'account', s, s || '_user');
+                   'account', s, '{{roles}}_user');
     EXECUTE format('CREATE POLICY add ON %2$s.account FOR INSERT TO %3$I WITH CHECK ' || ins_check,
-                   'account', s, s || '_user');
+                   'account', s, '{{roles}}_user');
     EXECUTE format('CREATE POLICY change ON %2$s.account FOR UPDATE TO %3$I USING ' || acc_write
-                   || ' WITH CHECK ' || acc_write, 'account', s, s || '_user');
+                   || ' WITH CHECK ' || acc_write, 'account', s, '{{roles}}_user');
     EXECUTE format('CREATE POLICY purge ON %2$s.account FOR DELETE TO %3$I USING ' || acc_write,
-                   'account', s, s || '_user');
+                   'account', s, '{{roles}}_user');
 
     -- Records that follow their account (or their own owner when they have none).
     FOREACH t IN ARRAY ARRAY['contact', 'opportunity', 'support_case', 'campaign', 'document']
@@ -280,16 +280,16 @@ BEGIN
             w := format('(%s OR %s OR (%s%s))', c, parent_w,
                         CASE WHEN t = 'campaign' THEN '' ELSE t || '.account_id IS NULL AND ' END,
                         CASE WHEN t = 'document' THEN 'false' ELSE format(own_team, 'true', 'true') END);
-            EXECUTE format('CREATE POLICY read ON %s.%I FOR SELECT TO %I USING %s', s, t, s || '_user', r);
+            EXECUTE format('CREATE POLICY read ON %s.%I FOR SELECT TO %I USING %s', s, t, '{{roles}}_user', r);
             EXECUTE format('CREATE POLICY add ON %s.%I FOR INSERT TO %I WITH CHECK (%s AND (%s))',
-                           s, t, s || '_user',
+                           s, t, '{{roles}}_user',
                            CASE WHEN t = 'document' THEN format('((SELECT %1$s.sec_is_admin()) OR document.owner_id = ANY ((SELECT %1$s.sec_hier_user_ids())::bigint[]))', s)
                                 ELSE format(ins_check, t, s) END,
                            CASE WHEN t = 'campaign' THEN 'true'
                                 ELSE format('%1$s.account_id IS NULL OR EXISTS (SELECT 1 FROM %2$s.account a WHERE a.id = %1$s.account_id)', t, s) END);
             EXECUTE format('CREATE POLICY change ON %s.%I FOR UPDATE TO %I USING %s WITH CHECK %s',
-                           s, t, s || '_user', w, w);
-            EXECUTE format('CREATE POLICY purge ON %s.%I FOR DELETE TO %I USING %s', s, t, s || '_user', w);
+                           s, t, '{{roles}}_user', w, w);
+            EXECUTE format('CREATE POLICY purge ON %s.%I FOR DELETE TO %I USING %s', s, t, '{{roles}}_user', w);
             IF t = 'contact' THEN
                 con_read := format('(EXISTS (SELECT 1 FROM %s.contact k WHERE k.id = %%1$s))', s);
                 con_write := format('(EXISTS (SELECT 1 FROM %s.contact k WHERE k.id = %%1$s AND %s))',
@@ -313,38 +313,38 @@ BEGIN
             || ' OR (activity.account_id IS NULL AND activity.contact_id IS NOT NULL AND %3$s)'
             || ' OR (activity.account_id IS NULL AND activity.contact_id IS NULL AND (SELECT %1$s.sec_default_open(''activity'', true))))',
             s, c, format(con_write, 'activity.contact_id'), format(acc_write, 'a', s));
-        EXECUTE format('CREATE POLICY read ON %s.activity FOR SELECT TO %I USING %s', s, s || '_user', r);
+        EXECUTE format('CREATE POLICY read ON %s.activity FOR SELECT TO %I USING %s', s, '{{roles}}_user', r);
         EXECUTE format('CREATE POLICY add ON %1$s.activity FOR INSERT TO %2$I WITH CHECK (((SELECT %1$s.sec_is_admin()) OR activity.author_id = ANY ((SELECT %1$s.sec_hier_user_ids())::bigint[]))'
             || ' AND (activity.account_id IS NULL OR EXISTS (SELECT 1 FROM %1$s.account a WHERE a.id = activity.account_id))'
-            || ' AND (activity.contact_id IS NULL OR %3$s))', s, s || '_user', format(con_read, 'activity.contact_id'));
-        EXECUTE format('CREATE POLICY change ON %s.activity FOR UPDATE TO %I USING %s WITH CHECK %s', s, s || '_user', w, w);
-        EXECUTE format('CREATE POLICY purge ON %s.activity FOR DELETE TO %I USING %s', s, s || '_user', w);
+            || ' AND (activity.contact_id IS NULL OR %3$s))', s, '{{roles}}_user', format(con_read, 'activity.contact_id'));
+        EXECUTE format('CREATE POLICY change ON %s.activity FOR UPDATE TO %I USING %s WITH CHECK %s', s, '{{roles}}_user', w, w);
+        EXECUTE format('CREATE POLICY purge ON %s.activity FOR DELETE TO %I USING %s', s, '{{roles}}_user', w);
     END;
 
     -- Details of a contact follow the contact.
     FOREACH t IN ARRAY ARRAY['contact_phone', 'contact_email', 'contact_tag', 'campaign_member'] LOOP
         EXECUTE format('CREATE POLICY read ON %s.%I FOR SELECT TO %I USING %s',
-                       s, t, s || '_user', format(con_read, t || '.contact_id'));
+                       s, t, '{{roles}}_user', format(con_read, t || '.contact_id'));
         EXECUTE format('CREATE POLICY write ON %s.%I FOR ALL TO %I USING %s WITH CHECK %s',
-                       s, t, s || '_user', format(con_write, t || '.contact_id'),
+                       s, t, '{{roles}}_user', format(con_write, t || '.contact_id'),
                        format(con_write, t || '.contact_id'));
     END LOOP;
     EXECUTE format('CREATE POLICY read ON %s.contact_relationship FOR SELECT TO %I USING (%s AND %s)',
-                   s, s || '_user', format(con_read, 'contact_relationship.from_contact_id'),
+                   s, '{{roles}}_user', format(con_read, 'contact_relationship.from_contact_id'),
                    format(con_read, 'contact_relationship.to_contact_id'));
     EXECUTE format('CREATE POLICY write ON %s.contact_relationship FOR ALL TO %I USING (%s AND %s) WITH CHECK (%s AND %s)',
-                   s, s || '_user', format(con_write, 'contact_relationship.from_contact_id'),
+                   s, '{{roles}}_user', format(con_write, 'contact_relationship.from_contact_id'),
                    format(con_read, 'contact_relationship.to_contact_id'),
                    format(con_write, 'contact_relationship.from_contact_id'),
                    format(con_read, 'contact_relationship.to_contact_id'));
     EXECUTE format('CREATE POLICY read ON %1$s.account_tag FOR SELECT TO %2$I USING (EXISTS (SELECT 1 FROM %1$s.account a WHERE a.id = account_tag.account_id))',
-                   s, s || '_user');
+                   s, '{{roles}}_user');
     EXECUTE format('CREATE POLICY write ON %1$s.account_tag FOR ALL TO %2$I USING (EXISTS (SELECT 1 FROM %1$s.account a WHERE a.id = account_tag.account_id AND %3$s)) WITH CHECK (EXISTS (SELECT 1 FROM %1$s.account a WHERE a.id = account_tag.account_id AND %3$s))',
-                   s, s || '_user', format(acc_write, 'a', s));
+                   s, '{{roles}}_user', format(acc_write, 'a', s));
 
     -- saved views: one's own, and the shared ones.
-    EXECUTE format('CREATE POLICY read ON %1$s.saved_view FOR SELECT TO %2$I USING (shared OR owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin()))', s, s || '_user');
-    EXECUTE format('CREATE POLICY write ON %1$s.saved_view FOR ALL TO %2$I USING (owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin())) WITH CHECK (owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin()))', s, s || '_user');
+    EXECUTE format('CREATE POLICY read ON %1$s.saved_view FOR SELECT TO %2$I USING (shared OR owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin()))', s, '{{roles}}_user');
+    EXECUTE format('CREATE POLICY write ON %1$s.saved_view FOR ALL TO %2$I USING (owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin())) WITH CHECK (owner_id = (SELECT %1$s.current_app_user_id()) OR (SELECT %1$s.sec_is_admin()))', s, '{{roles}}_user');
 
     -- audit_log: admins read all of it; others the history of rows they can see now.
     EXECUTE format($p$CREATE POLICY read ON %1$s.audit_log FOR SELECT TO %2$I USING (
@@ -359,7 +359,7 @@ BEGIN
             WHEN 'campaign' THEN EXISTS (SELECT 1 FROM %1$s.campaign x WHERE x.id = audit_log.row_id)
             WHEN 'contact_phone' THEN EXISTS (SELECT 1 FROM %1$s.contact_phone x WHERE x.id = audit_log.row_id)
             WHEN 'contact_email' THEN EXISTS (SELECT 1 FROM %1$s.contact_email x WHERE x.id = audit_log.row_id)
-            ELSE false END)$p$, s, s || '_user');
+            ELSE false END)$p$, s, '{{roles}}_user');
 END
 $rls$;
 
@@ -380,7 +380,7 @@ BEGIN
        AND (o->'team_id') IS NOT DISTINCT FROM (n->'team_id') THEN
         RETURN NEW;
     END IF;
-    IF pg_has_role(session_user, '{{schema}}_owner', 'MEMBER') OR {{schema}}.sec_is_admin() THEN
+    IF pg_has_role(session_user, '{{roles}}_owner', 'MEMBER') OR {{schema}}.sec_is_admin() THEN
         RETURN NEW;
     END IF;
     IF {{schema}}.sec_role() IS DISTINCT FROM 'manager' THEN
@@ -478,16 +478,16 @@ END
 $audit$;
 
 -- ---------------------------------------------------------------------------------------------
--- The admin API: owned by {{schema}}_useradmin (CREATEROLE, NOLOGIN), which creates every
--- login and therefore manages them on PostgreSQL 16+ too. EXECUTE for {{schema}}_admin only.
+-- The admin API: owned by {{roles}}_useradmin (CREATEROLE, NOLOGIN), which creates every
+-- login and therefore manages them on PostgreSQL 16+ too. EXECUTE for {{roles}}_admin only.
 
 RESET ROLE;
-GRANT SELECT, INSERT, UPDATE ON {{schema}}.app_user TO {{schema}}_useradmin;
-GRANT SELECT ON {{schema}}.team TO {{schema}}_useradmin;
-GRANT INSERT ON {{schema}}.audit_log TO {{schema}}_useradmin;
-CREATE POLICY user_admin ON {{schema}}.audit_log FOR INSERT TO {{schema}}_useradmin WITH CHECK (true);
-GRANT USAGE ON SCHEMA {{schema}} TO {{schema}}_useradmin;
-SET LOCAL ROLE {{schema}}_useradmin;
+GRANT SELECT, INSERT, UPDATE ON {{schema}}.app_user TO {{roles}}_useradmin;
+GRANT SELECT ON {{schema}}.team TO {{roles}}_useradmin;
+GRANT INSERT ON {{schema}}.audit_log TO {{roles}}_useradmin;
+CREATE POLICY user_admin ON {{schema}}.audit_log FOR INSERT TO {{roles}}_useradmin WITH CHECK (true);
+GRANT USAGE ON SCHEMA {{schema}} TO {{roles}}_useradmin;
+SET LOCAL ROLE {{roles}}_useradmin;
 
 -- The person a function may act on: an app_user of this schema, never a superuser or group.
 CREATE FUNCTION {{schema}}_admin_api.target(p_username text) RETURNS {{schema}}.app_user
@@ -509,7 +509,7 @@ $$;
 CREATE FUNCTION {{schema}}_admin_api.check_caller() RETURNS void
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT (pg_catalog.pg_has_role(session_user, '{{schema}}_admin', 'MEMBER')
+    IF NOT (pg_catalog.pg_has_role(session_user, '{{roles}}_admin', 'MEMBER')
             OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = session_user AND rolsuper)) THEN
         RAISE EXCEPTION 'only an admin may manage people' USING ERRCODE = '42501';
     END IF;
@@ -570,8 +570,8 @@ BEGIN
         RAISE EXCEPTION 'use 1 to 63 lower-case letters, digits, ''_'', ''.'' or ''-'', starting with a letter'
             USING ERRCODE = '22023', COLUMN = 'username';
     END IF;
-    IF p_username LIKE 'pg\_%' OR p_username LIKE '{{schema}}\_%' THEN
-        RAISE EXCEPTION 'names starting with pg_ or {{schema}}_ are reserved'
+    IF p_username LIKE 'pg\_%' OR p_username LIKE '{{roles}}\_%' THEN
+        RAISE EXCEPTION 'names starting with pg_ or {{roles}}_ are reserved'
             USING ERRCODE = '22023', COLUMN = 'username';
     END IF;
     IF p_display_name IS NULL OR length(btrim(p_display_name)) NOT BETWEEN 1 AND 200 THEN
@@ -592,7 +592,7 @@ BEGIN
     IF p_password_verifier IS NOT NULL THEN
         EXECUTE format('ALTER ROLE %I PASSWORD %L', p_username, p_password_verifier);
     END IF;
-    EXECUTE format('GRANT %I TO %I', '{{schema}}_' || p_role, p_username);
+    EXECUTE format('GRANT %I TO %I', '{{roles}}_' || p_role, p_username);
     INSERT INTO {{schema}}.app_user (username, display_name, email, team_id, role)
     VALUES (p_username, btrim(p_display_name), p_email, p_team_id, p_role)
     RETURNING id INTO new_id;
@@ -673,11 +673,11 @@ BEGIN
         PERFORM {{schema}}_admin_api.check_not_last_admin(p_username);
     END IF;
     FOREACH r IN ARRAY ARRAY['agent', 'rep', 'manager', 'admin'] LOOP
-        IF r <> p_role AND pg_catalog.pg_has_role(p_username, '{{schema}}_' || r, 'MEMBER') THEN
-            EXECUTE format('REVOKE %I FROM %I', '{{schema}}_' || r, p_username);
+        IF r <> p_role AND pg_catalog.pg_has_role(p_username, '{{roles}}_' || r, 'MEMBER') THEN
+            EXECUTE format('REVOKE %I FROM %I', '{{roles}}_' || r, p_username);
         END IF;
     END LOOP;
-    EXECUTE format('GRANT %I TO %I', '{{schema}}_' || p_role, p_username);
+    EXECUTE format('GRANT %I TO %I', '{{roles}}_' || p_role, p_username);
     UPDATE {{schema}}.app_user SET role = p_role WHERE username = p_username;
 END
 $$;
@@ -700,7 +700,7 @@ BEGIN
              WHERE n.nspname = '{{schema}}_admin_api'
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, '{{schema}}_admin');
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, '{{roles}}_admin');
     END LOOP;
 END
 $api$;

@@ -9,7 +9,7 @@
 -- tests run against this migration).
 -- Also: the index the "given to me" half of the person timeline needs.
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 ALTER POLICY read ON activity USING (

@@ -9,7 +9,7 @@
 -- newest-50 timeline page of a contact (B5). PL/pgSQL keeps its plans for the session, so the
 -- calls cost a few microseconds each after the first. Measured in docs/performance.md.
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 CREATE OR REPLACE FUNCTION current_app_user_id() RETURNS bigint

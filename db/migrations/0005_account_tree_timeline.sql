@@ -20,7 +20,7 @@
 -- Security: people may read a row only when they may read its activity (the same policy, by a
 -- lookup), so it tells nobody about activities they cannot see. Nobody writes it but triggers.
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 CREATE TABLE activity_tree (
@@ -33,13 +33,13 @@ CREATE INDEX activity_tree_activity_idx ON activity_tree (activity_id);
 
 ALTER TABLE activity_tree ENABLE ROW LEVEL SECURITY;
 ALTER TABLE activity_tree FORCE ROW LEVEL SECURITY;
-CREATE POLICY owner_all ON activity_tree TO {{schema}}_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_all ON activity_tree TO {{roles}}_owner USING (true) WITH CHECK (true);
 -- A scalar sub-select, not EXISTS: one primary-key lookup (and activity policy check) per row
 -- read, never a hashed scan of every visible activity (see 0003).
-CREATE POLICY read ON activity_tree FOR SELECT TO {{schema}}_user USING (
+CREATE POLICY read ON activity_tree FOR SELECT TO {{roles}}_user USING (
     coalesce((SELECT true FROM activity x WHERE x.id = activity_tree.activity_id), false)
 );
-GRANT SELECT ON activity_tree TO {{schema}}_user;
+GRANT SELECT ON activity_tree TO {{roles}}_user;
 
 -- The rows of one activity: one per proper ancestor of its account.
 CREATE FUNCTION activity_tree_sync() RETURNS trigger

@@ -24,7 +24,7 @@ BEGIN
 END
 $leakproof$;
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 ALTER TABLE contact_email ADD COLUMN email_key text GENERATED ALWAYS AS (lower(email)) STORED;

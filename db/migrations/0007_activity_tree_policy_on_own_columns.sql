@@ -14,7 +14,7 @@
 -- time) updates its rows in place; every insert path copies them. The table is rebuilt once
 -- here: about a minute for the 1.66M rows of the benchmark scale (1M contacts).
 
-SET LOCAL ROLE {{schema}}_owner;
+SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
 
 ALTER TABLE activity_tree

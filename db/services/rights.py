@@ -67,8 +67,9 @@ def load_rights() -> Rights:
     )
     sql = (
         f"SELECT {checks}, has_column_privilege(%s, 'owner_id', 'UPDATE'), "
-        "has_schema_privilege(%s, 'USAGE'), "
-        "(SELECT role FROM app_user WHERE username = session_user::text)"
+        "(has_schema_privilege(%s, 'USAGE') AND coalesce(me.role = 'admin', false)), "
+        "me.role FROM (SELECT 1) one LEFT JOIN app_user me "
+        "ON me.username = session_user::text AND me.active"
     )
     params = [f"{schema}.{t}" for _, t in pairs] + [f"{schema}.account", f"{schema}_admin_api"]
     row = database.execute_sql(sql, params).fetchone()
@@ -76,4 +77,5 @@ def load_rights() -> Rights:
     if row[len(pairs)]:
         for table in ("account", "contact", "opportunity", "support_case", "campaign"):
             granted.add(("reassign", table))
+    # The admin screen only for an active admin person of this installation (as check_caller).
     return Rights(role=row[-1] or "", granted=frozenset(granted), admin_api=bool(row[-2]))

@@ -11,7 +11,7 @@ from db.connection import database
 class Me:
     username: str
     display_name: str
-    role: str  # agent, rep, manager or admin; "" when the login has no app_user row
+    role: str  # agent, rep, manager or admin; "" without an active app_user row
     team: str | None
     user_id: int | None
 
@@ -25,7 +25,7 @@ def whoami() -> Me:
     cursor = database.execute_sql(
         "SELECT session_user::text, u.display_name, u.role, t.name, u.id "
         "FROM (SELECT 1) one "
-        "LEFT JOIN app_user u ON u.username = session_user::text "
+        "LEFT JOIN app_user u ON u.username = session_user::text AND u.active "
         "LEFT JOIN team t ON t.id = u.team_id"
     )
     username, display_name, role, team, user_id = cursor.fetchone()

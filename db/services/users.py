@@ -177,8 +177,13 @@ def update_user(username: str, display_name: str, email: str | None) -> None:
 
 
 def disable_user(username: str) -> None:
-    """NOLOGIN, inactive, and their open sessions ended."""
+    """NOLOGIN, no group role, inactive; then, after that commit, their sessions ended.
+
+    A session that logged in while disable_user ran holds no rights once it commits (the group
+    role went in the same transaction); end_sessions, run after the commit, closes it.
+    """
     _call("disable_user", username)
+    _call("end_sessions", username)
 
 
 def enable_user(username: str) -> None:

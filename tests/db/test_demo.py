@@ -230,7 +230,7 @@ def test_cli_demo_migrates_a_bare_database_first(
     pg.drop(name)
     pg.execute(f'CREATE DATABASE "{name}"')
     try:
-        assert main(["demo", "--dsn", pg.dsn(name), "--scale", "0.002"]) == 0
+        assert main(["demo", "--dsn", pg.dsn(name), "--scale", "0.002", "--role-prefix", name]) == 0
         assert query(pg.dsn(name), "SELECT count(*) > 0 FROM contact")[0][0]
     finally:
         pg.drop(name)

@@ -55,7 +55,7 @@ def test_two_terminals_initialising_at_once_apply_each_migration_once(pg):
 
     def run() -> None:
         try:
-            results.append(len(migrate.migrate(dsn, SCHEMA)))
+            results.append(len(migrate.migrate(dsn, SCHEMA, role_prefix=name)))
         except Exception as exc:  # noqa: BLE001 - the assertion below shows it
             results.append(exc)
 
