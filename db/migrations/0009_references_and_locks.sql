@@ -28,11 +28,13 @@
 -- deleted before).
 
 -- ---------------------------------------------------------------------------------------------
--- The deleter role (as the installer). Roles are server-wide: another database installed
--- under the same schema name made the same role, and shares it (it never logs in; its
--- functions act for session_user, under each database's own policies). Any other role of
--- that name belongs to someone else and is refused, never adopted: ours carries a marker
--- comment (COMMENT ON ROLE needs CREATEROLE; the admin API never comments).
+-- The deleter role (as the installer). It is one of the installation's own roles, named with
+-- its role prefix like the groups (db/migrate.py checks that none of them exists before a new
+-- installation). An installation made before 0008 that shares its roles with another one
+-- shares this role too (it never logs in; its functions act for session_user, under each
+-- database's own policies). Any other role of that name belongs to someone else and is
+-- refused, never adopted: ours carries a marker comment (COMMENT ON ROLE needs CREATEROLE;
+-- the admin API never comments).
 
 DO $roles$
 DECLARE
