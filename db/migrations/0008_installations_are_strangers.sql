@@ -193,7 +193,9 @@ BEGIN
             USING ERRCODE = '22023', COLUMN = 'username';
     END IF;
     IF p_username LIKE 'pg\_%' OR p_username LIKE '{{roles}}\_%' OR p_username LIKE '{{schema}}\_%' THEN
-        RAISE EXCEPTION 'names starting with pg_, {{roles}}_ or {{schema}}_ are reserved'
+        RAISE EXCEPTION 'names starting with % are reserved',
+            CASE WHEN '{{roles}}' = '{{schema}}' THEN 'pg_ or {{schema}}_'
+                 ELSE 'pg_, {{roles}}_ or {{schema}}_' END
             USING ERRCODE = '22023', COLUMN = 'username';
     END IF;
     IF p_display_name IS NULL OR length(btrim(p_display_name)) NOT BETWEEN 1 AND 200 THEN

@@ -10,6 +10,7 @@ import pytest
 from db import migrate
 from db.services import validation
 from tests.records_data import run
+from tests.security.installations import tag
 
 SCHEMA = "switchboard"
 
@@ -36,7 +37,7 @@ def test_longer_names_from_before_0011_are_cut_and_kept_in_history(pg, monkeypat
     shipped = migrate.available()
     try:
         monkeypatch.setattr(migrate, "available", lambda: [m for m in shipped if m.version < 11])
-        migrate.migrate(dsn, SCHEMA)
+        migrate.migrate(dsn, SCHEMA, role_prefix=f"lim{tag()}")  # its own roles (0008)
         sql = "INSERT INTO account (name) VALUES (%s) RETURNING id"
         (account,) = run(dsn, sql, ("N" * 5000,))[0]
         monkeypatch.setattr(migrate, "available", lambda: shipped)

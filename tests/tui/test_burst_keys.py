@@ -18,7 +18,7 @@ from tests.tui.burst import burst, key_event
 from tui.app import SwitchboardApp
 from tui.screens.account_form import AccountFormScreen
 from tui.screens.activity_prompts import DuePrompt
-from tui.screens.admin import ROLE_OPTIONS
+from tui.screens.admin_actions import ROLE_OPTIONS
 from tui.screens.admin_form import AdminForm, Field
 from tui.screens.confirm import ConfirmModal
 from tui.screens.contact_form import ContactFormScreen

@@ -93,7 +93,8 @@ class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
 
     def on_mount(self) -> None:
         if self.fields:  # typing starts in the first field, not nowhere (walk-through 5a)
-            self.query_one(f"#field-{self.fields[0].name}").focus()
+            # Without scrolling: the dialog opens at its top, the first field's label in view.
+            self.query_one(f"#field-{self.fields[0].name}").focus(scroll_visible=False)
 
     def values(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {}
