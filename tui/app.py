@@ -103,6 +103,7 @@ class SwitchboardApp(OrderedKeysApp):
                 id="repaint", show=False, priority=True),
     ]  # fmt: skip
 
+    listing_keys = False  # True while help reads the keys of the screen under it
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
 
@@ -158,7 +159,9 @@ class SwitchboardApp(OrderedKeysApp):
         # Inside a form or a dialog a printable key is the form's: it never switches screens
         # (the half-filled form would be left behind) nor opens help over it.
         if action in ("switch_mode", "help") and keys_belong_to_form(self.screen):
-            return False
+            # Help (a dialog itself) lists the keys of the screen under it as they are there.
+            if not self.listing_keys:
+                return False
         # Only admins see the admin screen or its key.
         if action == "switch_mode" and parameters == ("admin",):
             return self.rights.is_admin

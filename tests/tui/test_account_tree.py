@@ -361,8 +361,12 @@ async def test_t_is_the_timeline_and_3_my_day(crm):
         await settle(app, pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = screen_text(app)
-        assert "t            Timeline" in text and "^l" in text
+        await pilot.pause()
+        rows = dict(zip((str(w.content) for w in app.screen.query(".help-key")),
+                        (str(w.content) for w in app.screen.query(".help-words")),
+                        strict=True))  # fmt: skip
+        assert rows["t"].startswith("Timeline") and rows["3"].startswith("My day")
+        assert "^l" in rows
         await pilot.press("escape", "t")
         await settle(app, pilot)
         assert isinstance(app.screen, TimelineScreen)

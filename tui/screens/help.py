@@ -55,7 +55,13 @@ def key_label(key: str) -> str:
 def help_rows(under: Screen) -> list[tuple[str, str]]:
     """(keys, words) for every described key active on `under`, the palette included."""
     by_action: dict[tuple[int, int, str], tuple[list[str], Binding]] = {}
-    for key, active in under.active_bindings.items():
+    app = under.app
+    app.listing_keys = True  # the screen's keys as they are on it, not as help blocks them
+    try:
+        active_bindings = under.active_bindings
+    finally:
+        app.listing_keys = False
+    for key, active in active_bindings.items():
         binding = active.binding
         if not binding.description or binding.action.startswith(GENERIC):
             continue
