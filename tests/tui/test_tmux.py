@@ -204,7 +204,7 @@ def test_monochrome_forms_show_focus_cursor_and_state(installer_dsn, admin_dsn):
         end = time.monotonic() + 10
         rows: list[str] = []
         while time.monotonic() < end:
-            rows = [raw_line(session, " Contacts", below) for below in (1, 2)]
+            rows = [raw_line(session, " Contacts", below) for below in (1, 2, 3, 4)]
             if any({"1", "4"} <= attributes(row) for row in rows):
                 break  # the highlighted contact is bold and underlined, not bold only
             time.sleep(0.05)

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from db.connection import database
@@ -34,6 +35,8 @@ class Field:
 
 class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
     """`save(values) -> result` runs in a worker; the dialog closes with the result."""
+
+    _opened = False  # until mounted: focus goes to the first field without any scrolling
 
     DEFAULT_CSS = """
     AdminForm { align: center middle; }
@@ -77,7 +80,7 @@ class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(safe(self.title_text), classes="form-title")
-            # Not focusable itself: the first field has focus on opening (AUTO_FOCUS), and
+            # Not focusable itself: the first field has focus on opening (on_mount), and
             # tab goes round the fields only.
             with VerticalScroll(can_focus=False):
                 for f in self.fields:
@@ -91,9 +94,17 @@ class AdminForm(ForwardWorkerErrors, ModalScreen[Any]):
             yield Static("", id="form-error")
             yield Static("enter/ctrl+s save · esc cancel", classes="muted")
 
+    def set_focus(
+        self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None:
+        # Opening, Textual focuses the first field (AUTO_FOCUS, at compose: keys typed at once
+        # land there) and would scroll it to the centre, hiding its label: the dialog opens at
+        # its top instead.
+        super().set_focus(widget, scroll_visible and self._opened, from_app_focus)
+
     def on_mount(self) -> None:
+        self._opened = True
         if self.fields:  # typing starts in the first field, not nowhere (walk-through 5a)
-            # Without scrolling: the dialog opens at its top, the first field's label in view.
             self.query_one(f"#field-{self.fields[0].name}").focus(scroll_visible=False)
 
     def values(self) -> dict[str, str | None]:
