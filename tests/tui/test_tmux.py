@@ -54,13 +54,7 @@ def test_tree_and_contact_in_a_real_terminal(installer_dsn, admin_dsn):
     try:
         screen = wait_for(session, "Volvo Group")
         assert "Big Holding" in screen and "Accounts" in screen
-        wait_for(session, "Subtree: 251 accounts")
-        keys(session, "V")
-        wait_for(session, "Subtree: 5 accounts")  # Volvo Group's panel
-        keys(session, "Enter")
-        wait_for(session, "Volvo Cars Sverige AB  4")
-        keys(session, "j")
-        wait_for(session, "43,000 staff")
+        to_volvo_cars(session)
         keys(session, "c", "End", "Enter")
         screen = wait_for(session, "Anna Lind · CFO · Volvo Cars Sverige AB")
         assert "[4 of 4]" in screen and "reports to" in screen
@@ -80,6 +74,19 @@ def start(session: str, admin_dsn: str, *env: str) -> None:
         ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", *env_args, command],
         check=True,
     )
+
+def to_volvo_cars(session: str, first: bool = True) -> None:
+    """From the tree (as it opens when `first`): filter to V, open Volvo Group, down to Volvo
+    Cars Sverige AB, whose panel shows."""
+    if first:
+        wait_for(session, "Subtree: 251 accounts")
+    keys(session, "V")
+    wait_for(session, "Subtree: 5 accounts")  # Volvo Group's panel
+    keys(session, "Enter")
+    wait_for(session, "Volvo Cars Sverige AB  4")
+    keys(session, "j")
+    wait_for(session, "43,000 staff")
+
 
 
 def test_no_color_is_truly_monochrome(installer_dsn, admin_dsn):
@@ -105,13 +112,7 @@ def test_quick_call_typed_in_one_burst_is_logged_whole(installer_dsn, admin_dsn)
     session = f"sb-{uuid.uuid4().hex[:8]}"
     start(session, admin_dsn, "TERM=vt100")
     try:
-        wait_for(session, "Subtree: 251 accounts")
-        keys(session, "V")
-        wait_for(session, "Subtree: 5 accounts")
-        keys(session, "Enter")
-        wait_for(session, "Volvo Cars Sverige AB  4")
-        keys(session, "j")
-        wait_for(session, "43,000 staff")
+        to_volvo_cars(session)
         keys(session, "c", "End", "Enter")
         wait_for(session, "Anna Lind · CFO")
         # One burst, as a fast typist or a laggy SSH link delivers it.
@@ -193,13 +194,7 @@ def test_monochrome_forms_show_focus_cursor_and_state(installer_dsn, admin_dsn):
     session = f"sb-{uuid.uuid4().hex[:8]}"
     start(session, admin_dsn, "TERM=vt100", "NO_COLOR=1")
     try:
-        wait_for(session, "Subtree: 251 accounts")
-        keys(session, "V")
-        wait_for(session, "Subtree: 5 accounts")
-        keys(session, "Enter")
-        wait_for(session, "Volvo Cars Sverige AB  4")
-        keys(session, "j")
-        wait_for(session, "43,000 staff")
+        to_volvo_cars(session)
         keys(session, "c", "Down")  # a contact is highlighted (the first or the second)
         end = time.monotonic() + 10
         rows: list[str] = []
@@ -247,12 +242,7 @@ def test_whole_forms_typed_in_one_burst_land_field_by_field(installer_dsn, admin
         subprocess.run([*burst, "n", "Nordic Pumps", "Tab", "Machinery", "Tab", "3599", "Tab",
                         "120", "C-s"], check=True)  # fmt: skip
         wait_for(session, "Nordic Pumps  0")  # saved, back in the tree
-        keys(session, "V")
-        wait_for(session, "Subtree: 5 accounts")
-        keys(session, "Enter")
-        wait_for(session, "Volvo Cars Sverige AB  4")
-        keys(session, "j")
-        wait_for(session, "43,000 staff")
+        to_volvo_cars(session, first=False)
         keys(session, "c", "End", "Enter")
         wait_for(session, "Anna Lind · CFO")
         subprocess.run([*burst, "l", "c", "Send quote", "Tab", "Enter", "Down", "Enter",
