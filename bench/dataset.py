@@ -49,6 +49,32 @@ def dbname_for(scale: float, seed: int) -> str:
     return "bench_" + re.sub(r"[^0-9a-z]", "_", f"s{scale:g}_seed{seed}")
 
 
+def clone_name() -> str | None:
+    """SWITCHBOARD_BENCH_CLONE=NAME: run on a private copy of the cached dataset (a branch
+    with migrations of its own must not migrate the copy that other branches share)."""
+    name = os.environ.get("SWITCHBOARD_BENCH_CLONE", "")
+    return re.sub(r"[^0-9a-z_]", "_", name.lower()) or None
+
+
+def _use_clone(superuser_dsn: str, base: str, clone: str) -> str:
+    """The clone's database name; made from `base` (a template copy) when missing."""
+    target = f"{base}_{clone}"
+    conn = psycopg2.connect(superuser_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,))
+            if cur.fetchone() is None:
+                cur.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    (base,),
+                )
+                cur.execute(f'CREATE DATABASE "{target}" TEMPLATE "{base}"')
+    finally:
+        conn.close()
+    return target
+
+
 def server() -> EmbeddedServer:
     home = bench_home()
     # fsync off: the dataset is a cache that can always be rebuilt; reads are unaffected.
@@ -120,7 +146,7 @@ def prepare(
     if cached:
         # The code under test expects its own schema: a dataset built before a migration gets
         # it here, in place.
-        applied = migrate.migrate(installer, SCHEMA)
+        applied = [] if clone_name() else migrate.migrate(installer, SCHEMA)
         if applied:
             progress("migrated the cached dataset: " + ", ".join(
                 f"{m.version:04d}_{m.name}" for m in applied))  # fmt: skip
@@ -138,6 +164,14 @@ def prepare(
         seconds = time.perf_counter() - started
         if marker is not None:
             marker.write_text(f"scale={scale} seed={seed} load_seconds={seconds:.1f}\n")
+    clone = clone_name()
+    if clone is not None:
+        dbname = _use_clone(superuser_dsn, dbname, clone)
+        installer = _with_db(superuser_dsn, dbname)
+        applied = migrate.migrate(installer, SCHEMA)
+        if applied:
+            progress(f"migrated the clone {dbname}: " + ", ".join(
+                f"{m.version:04d}_{m.name}" for m in applied))  # fmt: skip
     rep = first_rep(installer)
     return Dataset(installer, _with_db(superuser_dsn, dbname, user=rep), rep, SCHEMA, scale,
                    seed, seconds)  # fmt: skip
