@@ -35,9 +35,11 @@ def names(present: list[Present]) -> list[tuple[str, bool]]:
 
 
 @pytest.fixture
-def private(world: World) -> World:
-    set_all_defaults(world, "private")
-    return world
+def private(request) -> World:
+    """tests/security's small organisation, every sharing default private."""
+    w = request.getfixturevalue("world")
+    set_all_defaults(w, "private")
+    return w
 
 
 def test_two_people_on_one_contact_each_see_the_other_not_themselves(private: World):
@@ -207,8 +209,10 @@ def test_raw_sql_on_other_peoples_presence_is_refused(private: World, who: str):
                 try:
                     cur.execute(sql)
                 except psycopg2.Error as exc:
-                    assert isinstance(exc, (psycopg2.errors.InsufficientPrivilege,
-                                            psycopg2.errors.WrongObjectType)), sql
+                    assert isinstance(
+                        exc,
+                        (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.WrongObjectType),
+                    ), sql
                 else:
                     # UPDATE of editing is granted, for one's own rows only
                     assert sql == "UPDATE presence SET editing = true", sql
