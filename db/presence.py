@@ -33,6 +33,12 @@ SWEEP_INTERVAL_S = 3.0
 # A presence call is a few rows through an index: anything slower is a sick connection.
 STATEMENT_TIMEOUT_MS = 3_000
 APPLICATION_NAME = "switchboard presence"
+# libpq's side (idle 2 s, then 2 probes 1 s apart; unacknowledged data: 4 s) and the
+# server's (the backend of a vanished client ends after about 4 s idle, not 2 hours).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
+              "keepalives_count": 2, "tcp_user_timeout": 4000}  # fmt: skip
+SERVER_KEEPALIVES = {"tcp_keepalives_idle": 2, "tcp_keepalives_interval": 1,
+                     "tcp_keepalives_count": 2, "tcp_user_timeout": 4000}  # fmt: skip
 
 _LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
@@ -65,8 +71,6 @@ class PresenceSession:
         # (table, id) -> [holds, editing holds]
         self._held: dict[tuple[str, int], list[int]] = {}
         self._closed = False
-        self._stopgap: threading.Thread | None = None
-        self._stop = threading.Event()
 
     @classmethod
     def from_settings(cls) -> PresenceSession:
@@ -85,6 +89,10 @@ class PresenceSession:
     def _connect(self) -> psycopg2.extensions.connection:
         params = connect_kwargs(self.dsn, self.schema)
         params["application_name"] = APPLICATION_NAME
+        # A lost network must end the presence quickly on both sides: the client gives up on
+        # the socket, and the server (tcp_keepalives_* below) ends the backend, which the
+        # sweep then sees gone. Both only apply over TCP (a Unix socket closes at once).
+        params.update(KEEPALIVES)
         try:
             conn = psycopg2.connect(**params)
         except psycopg2.OperationalError as exc:
@@ -92,6 +100,8 @@ class PresenceSession:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SET statement_timeout = %s", (STATEMENT_TIMEOUT_MS,))
+            for name, value in SERVER_KEEPALIVES.items():
+                cur.execute("SELECT set_config(%s, %s, false)", (name, str(value)))
         return conn
 
     def _run(self, fn: Callable[[psycopg2.extensions.cursor], object]) -> object:
@@ -186,6 +196,10 @@ class PresenceSession:
         with self._lock:
             return {k: v[1] > 0 for k, v in self._held.items()}
 
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
     def sweep(self) -> int:
         """`sweep` on the presence connection."""
         return int(self._run(sweep))  # type: ignore[arg-type]
@@ -193,7 +207,6 @@ class PresenceSession:
     def close(self) -> None:
         """Clear this app's presence and close the connection (best effort: a dead connection
         leaves rows that the next sweep of any app removes)."""
-        self.stop_stopgap_sweep()
         with self._lock:
             self._closed = True
             self._held.clear()
@@ -204,29 +217,6 @@ class PresenceSession:
                 except psycopg2.Error:
                     pass
             self._drop()
-
-    # ------------------------------------------------------------------ stopgap sweeping
-
-    def start_stopgap_sweep(self, interval: float = SWEEP_INTERVAL_S) -> None:
-        """STOPGAP until the live hub's slow poll calls `sweep`: a daemon thread that sweeps
-        every `interval` seconds. Remove its caller when the hub sweeps."""
-        if self._stopgap is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                try:
-                    self.sweep()
-                except Exception:  # noqa: BLE001 (a failed sweep is retried next time)
-                    pass
-
-        self._stopgap = threading.Thread(target=loop, name="presence-stopgap-sweep", daemon=True)
-        self._stopgap.start()
-
-    def stop_stopgap_sweep(self) -> None:
-        self._stop.set()
-        self._stopgap = None
 
 
 def _key(table: str, row_id: int) -> tuple[str, int]:

@@ -17,11 +17,13 @@ from textual.worker import Worker, WorkerState
 
 from db.connection import database
 from db.errors import DatabaseUnavailable, SwitchboardError
+from db.presence import SWEEP_INTERVAL_S
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.keys import OrderedKeysApp, keys_belong_to_form
 from tui.messages import ConnectionChanged, SessionLoaded
+from tui.presence import PresenceLink
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
 from tui.text import clean
@@ -116,6 +118,8 @@ class SwitchboardApp(OrderedKeysApp):
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
+        # Who else has a record open (tui/presence.py); connected by start(), after the login.
+        self.presence = PresenceLink(None)
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
@@ -132,8 +136,12 @@ class SwitchboardApp(OrderedKeysApp):
 
     def start(self) -> None:
         """Open the first screen and load who is connected (after the login, if any)."""
+        self.presence = PresenceLink.for_settings()
         self.switch_mode(self.start_screen)
         self.load_session()
+        # STOPGAP until the live hub's slow poll sweeps (db/live.py): remove this timer then,
+        # and call self.presence.sweep() from that poll instead (docs/presence.md "Merge").
+        self.set_interval(SWEEP_INTERVAL_S, self.presence.sweep, name="presence-stopgap-sweep")
 
 
     def _exit_when_ready(self) -> None:
@@ -180,6 +188,9 @@ class SwitchboardApp(OrderedKeysApp):
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         self.live = message.live
+
+    def on_unmount(self) -> None:
+        self.presence.close()  # others see this app leave at once, not at the next sweep
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:

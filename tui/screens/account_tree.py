@@ -23,6 +23,7 @@ from textual.widgets import Input, Tree
 from db.connection import database
 from db.services import accounts
 from db.services.accounts import AccountNode
+from tui.presence import PresenceHolder
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe
 from tui.widgets.account_contacts import AccountContacts
@@ -41,7 +42,7 @@ WIDE = 100  # columns from which the panel sits beside the tree
 NO_ACCOUNT = "No account selected: move the cursor onto one (/ filters by name)."
 
 
-class AccountTreeScreen(BaseScreen):
+class AccountTreeScreen(PresenceHolder, BaseScreen):
     DEFAULT_CSS = """
     AccountTreeScreen #accounts-body { layout: vertical; height: 1fr; }
     AccountTreeScreen #accounts-body.wide { layout: horizontal; }
@@ -126,6 +127,17 @@ class AccountTreeScreen(BaseScreen):
 
     def on_screen_resume(self, _event: ScreenResume) -> None:
         self.panel.reload()  # back from another screen: it may have changed meanwhile
+
+    def on_account_panel_shown(self, message: AccountPanel.Shown) -> None:
+        """The account the panel shows is open here; who else has it open goes on the panel's
+        border (the status bar would not say which record it means)."""
+        if message.account_id is None:
+            self.drop_presence()
+        else:
+            self.hold_presence("account", message.account_id)
+
+    def show_presence(self, text: str) -> None:
+        self.panel.show_presence(text)
 
     def _account(self) -> AccountNode | None:
         """The account every key acts on; None (and a notification) when there is none."""

@@ -23,6 +23,7 @@ from db.connection import database
 from db.services import contacts
 from db.services.accounts import ActivityRow, OpportunityRow
 from db.services.contacts import CaseRow, ContactDetail, Relationship
+from tui.presence import PresenceHolder
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe, safe_markup
 from tui.widgets.record_lines import activity_line, case_line, deal_line, fit, lines
@@ -50,7 +51,7 @@ class ContactLoaded(Message):
         self.view = view
 
 
-class ContactDetailScreen(BaseScreen):
+class ContactDetailScreen(PresenceHolder, BaseScreen):
     DEFAULT_CSS = """
     ContactDetailScreen #contact-header { height: 1; padding: 0 1; background: $boost; }
     ContactDetailScreen #contact-crumb { height: 1; padding: 0 1; }
@@ -140,6 +141,7 @@ class ContactDetailScreen(BaseScreen):
         super().on_mount()
         self.query_one("#contact-relationships").focus()
         self.load(self.contact_id)
+        self.hold_presence("contact", self.contact_id)  # "Erik also here" in the status bar
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="contact")
     def load(self, contact_id: int) -> None:
@@ -313,6 +315,7 @@ class ContactDetailScreen(BaseScreen):
         self.view = None
         self.query_one("#contact-header", Static).update(safe("loading…"))
         self.load(self.contact_id)
+        self.hold_presence("contact", self.contact_id)
         self.refresh_bindings()
 
     def action_back(self) -> None:

@@ -31,6 +31,7 @@ from db.connection import database
 from db.errors import Conflict, ValidationError, ValidationErrors
 from db.services import failures
 from db.services.duplicates import Candidate
+from tui.presence import PresenceHolder
 from tui.screens.confirm import ConfirmModal
 from tui.screens.conflict import ConflictModal
 from tui.screens.duplicates import DuplicateModal
@@ -83,8 +84,9 @@ class FormFailed(Message):
         self.text = text
 
 
-class RecordFormScreen(ForwardWorkerErrors, Screen[FormResult | None]):
+class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | None]):
     IS_FORM: ClassVar[bool] = True  # printable keys are the form's (tui/keys.py)
+    PRESENCE_EDITING: ClassVar[bool] = True  # others see "… editing" while the form is open
     KIND: ClassVar[str] = "record"
     LABELS: ClassVar[dict[str, str]] = {}
     DEFAULT_CSS = """
@@ -121,6 +123,13 @@ class RecordFormScreen(ForwardWorkerErrors, Screen[FormResult | None]):
     def title_text(self) -> Content:
         verb = "Edit" if self.record_id else "New"
         return Content(f"{verb} {self.KIND}")
+
+    def show_presence(self, text: str) -> None:
+        """Who else has the record open, beside the title ("Edit contact · Erik editing")."""
+        title = self.title_text()
+        if text:
+            title = Content.assemble(title, ("  ·  " + text, "italic"))
+        self.query_one("#form-title", Static).update(title)
 
     def raw_values(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -168,6 +177,8 @@ class RecordFormScreen(ForwardWorkerErrors, Screen[FormResult | None]):
 
     def on_mount(self) -> None:
         self.query_one("#form-body").disabled = self.record_id is not None
+        if self.record_id is not None:
+            self.hold_presence(self.KIND, self.record_id)  # a KIND without presence: ignored
         # Load once the form has been drawn: every control (a Select's inner label too) is
         # composed by then, so filling them in cannot race their mounting.
         self.call_after_refresh(self.load_record)

@@ -47,6 +47,13 @@ class AccountPanel(VerticalScroll):
             self.account_id = account_id
             self.panel = panel
 
+    class Shown(Message):
+        """The panel shows this account's data (the cursor rested on it): it is open here."""
+
+        def __init__(self, account_id: int | None) -> None:
+            super().__init__()
+            self.account_id = account_id
+
     class Gone(Message):
         """The account cannot be read any more (deleted, or no longer visible to this person)."""
 
@@ -58,6 +65,22 @@ class AccountPanel(VerticalScroll):
         super().__init__(id=id)
         self.account: AccountNode | None = None
         self._timer: Timer | None = None
+        self._title = ""  # the account's name, cleaned
+        self._presence = ""  # who else has it open (tui/presence.py), plain text
+
+    def _show_title(self) -> None:
+        """The account's name on the border; who else has it open after it."""
+        if not self._title:
+            self.border_title = None
+            return
+        title = safe(self._title)
+        if self._presence:
+            title = Content.assemble(title, " · ", (self._presence, "italic"))
+        self.border_title = title
+
+    def show_presence(self, text: str) -> None:
+        self._presence = text
+        self._show_title()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="panel-title")
@@ -79,7 +102,9 @@ class AccountPanel(VerticalScroll):
             self._timer.stop()
         self.account = node
         name = clean(node.name, limit=60, single_line=True) if node else ""
-        self.border_title = safe(name) if node else None
+        self._title, self._presence = name, ""
+        self._show_title()
+        self.post_message(self.Shown(None))  # left the previous one; this one when loaded
         waiting = Content.from_markup("[dim]loading…[/]") if node else Content("")
         self.query_one("#panel-title", Static).update(
             safe_markup("[b]$name[/b]", name=name) if node else safe("No account selected")
@@ -127,7 +152,9 @@ class AccountPanel(VerticalScroll):
         if self.account is None or message.account_id != self.account.id:
             return  # the cursor has moved on
         p = message.panel
-        self.border_title = safe(p.facts.name, limit=60, single_line=True)
+        self._title = clean(p.facts.name, limit=60, single_line=True)
+        self._show_title()
+        self.post_message(self.Shown(message.account_id))
         crumbs = " › ".join(clean(c.name, limit=30, single_line=True) for c in p.crumbs)
         self.query_one("#panel-title", Static).update(safe_markup("[b]$path[/b]", path=crumbs))
         self.query_one("#panel-facts", Static).update(lines(facts_lines(p)))

@@ -1,4 +1,5 @@
-"""The top line: product, who is logged in (name, role, team), connection state, clock.
+"""The top line: product, who is logged in (name, role, team), connection state, who else has
+the record open (tui/presence.py: "Erik also here"), clock.
 
 One widget that renders one line (not a row of child widgets): every screen has one, and each
 child widget costs its mount and styling on every screen push (B5 "painted"). Changes repaint
@@ -18,6 +19,7 @@ from db.services.session import Me
 from tui.text import clean
 
 STATES = {None: "○ connecting", True: "● live", False: "✕ offline"}
+PRESENCE_CELLS = 34  # the presence words are cut to this: the name on the left keeps some room
 
 
 class StatusBar(Widget):
@@ -35,6 +37,7 @@ class StatusBar(Widget):
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
     clock: reactive[str] = reactive("")
+    presence: reactive[str] = reactive("")  # plain text, already cleaned (tui/presence.py)
 
     def on_mount(self) -> None:
         self._tick()
@@ -60,7 +63,11 @@ class StatusBar(Widget):
 
     def render(self) -> Content:
         width = self.content_region.width
-        right = f"{self.state}   {self.clock}"
+        presence = self.presence
+        if cell_len(presence) > PRESENCE_CELLS:
+            presence = set_cell_size(presence, PRESENCE_CELLS - 1) + "…"
+        middle = f"  {presence}" if presence else ""
+        right = f"{self.state}{middle}   {self.clock}"
         room = max(width - cell_len(right) - 2, 0)
         who = self.who
         if cell_len(who) > room:
