@@ -187,6 +187,10 @@ class SwitchboardApp(OrderedKeysApp):
         self.sub_title = clean(message.me.display_name, single_line=True)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
+        if message.live and self.live is False:
+            # Back after being offline: presence on a new connection, everything held announced
+            # again (the old backend's rows go with the next sweep).
+            self.presence.reconnected()
         self.live = message.live
 
     def on_unmount(self) -> None:

@@ -139,6 +139,27 @@ def test_a_killed_backend_disappears_at_the_next_sweep(private: World):
         rita.close()
 
 
+def test_reconnect_announces_again_on_a_new_backend(private: World):
+    w = private
+    rita = session(w, "rita")
+    con, acc = w.ids["con_rita"], w.ids["acc_rita"]
+    try:
+        rita.announce("contact", con, editing=True)
+        rita.announce("account", acc)
+        old = rita.backend_pid
+        rita.reconnect()
+        assert rita.backend_pid != old
+        assert rita.held() == {("contact", con): True, ("account", acc): False}
+        assert sorted((r[1], r[3], r[4]) for r in rows(w)) == sorted(
+            [("account", False, old), ("contact", True, old),
+             ("account", False, rita.backend_pid), ("contact", True, rita.backend_pid)])
+        assert rita.sweep() == 2  # the old backend is gone
+        assert {r[4] for r in rows(w)} == {rita.backend_pid}
+    finally:
+        rita.close()
+    assert rows(w) == []
+
+
 def test_a_row_of_another_login_on_a_reused_pid_is_swept(private: World):
     """The sweep matches pid AND login: a pid reused by someone else's backend does not keep a
     dead person's presence alive."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from textual.message import Message
 
 from db.bootstrap import ensure_login
 from db.connection import configure
-from db.presence import PresenceSession
+from db.presence import SWEEP_INTERVAL_S, PresenceSession
 from tests import fixtures_crm, hostile
 from tests.tui.crm_helpers import screen_text, settle
 from tests.tui.waiting import wait_until
@@ -134,6 +135,39 @@ async def test_two_people_on_one_contact_see_each_other_come_edit_and_go(
             app.screen.post_message(changed(anna))
             await wait_until(pilot, lambda: "Erik" not in top_line(app))
             assert "● live" in top_line(app)
+    finally:
+        erik.close()
+
+
+async def test_a_crashed_app_is_gone_within_seconds(crm, pg, db_name, installer_dsn):
+    """Erik's backend ends without a word (his app was killed): the app's periodic sweep
+    removes his row within one interval, and the next notice shows nobody."""
+    anna = crm.contacts["Anna Lind"]
+    erik = other_person(pg, db_name, installer_dsn)
+    app = SwitchboardApp()
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await app.push_screen(ContactDetailScreen(anna))
+            await settle(app, pilot)
+            await asyncio.to_thread(erik.announce, "contact", anna)
+            app.screen.post_message(changed(anna))
+            await wait_until(pilot, lambda: "Erik also here" in top_line(app))
+            pid = erik.backend_pid
+            assert pid is not None
+            conn = psycopg2.connect(installer_dsn)
+            try:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            finally:
+                conn.close()
+            started = time.monotonic()
+            await wait_until(pilot, lambda: [r[0] for r in rows(installer_dsn)] == ["sb_admin"],
+                             timeout=SWEEP_INTERVAL_S + 5)  # fmt: skip
+            assert time.monotonic() - started <= SWEEP_INTERVAL_S + 5
+            app.screen.post_message(changed(anna))
+            await wait_until(pilot, lambda: "Erik" not in top_line(app))
     finally:
         erik.close()
 
