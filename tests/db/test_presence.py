@@ -151,8 +151,13 @@ def test_reconnect_announces_again_on_a_new_backend(private: World):
         assert rita.backend_pid != old
         assert rita.held() == {("contact", con): True, ("account", acc): False}
         assert sorted((r[1], r[3], r[4]) for r in rows(w)) == sorted(
-            [("account", False, old), ("contact", True, old),
-             ("account", False, rita.backend_pid), ("contact", True, rita.backend_pid)])
+            [
+                ("account", False, old),
+                ("contact", True, old),
+                ("account", False, rita.backend_pid),
+                ("contact", True, rita.backend_pid),
+            ]
+        )
         assert rita.sweep() == 2  # the old backend is gone
         assert {r[4] for r in rows(w)} == {rita.backend_pid}
     finally:
