@@ -165,6 +165,27 @@ def test_reconnect_announces_again_on_a_new_backend(private: World):
     assert rows(w) == []
 
 
+def test_over_tcp_the_presence_connection_asks_for_short_keepalives(private: World):
+    """The presence connection asks the server for short TCP keepalives, so the backend of an
+    app whose network vanished ends after ~4 s instead of the OS default (about two hours) and
+    the sweep then removes its rows. (Checked: the settings. Not simulated: a lost network.)"""
+    w = private
+    if w.pg.server is None:
+        pytest.skip("password logins need the embedded test server")
+    w.installer(f"ALTER ROLE \"{w.users['rita']}\" PASSWORD 'presence-pw'")
+    rita = PresenceSession(w.pg.tcp_dsn(w.db, w.users["rita"], "presence-pw"), SCHEMA)
+    try:
+        rita.announce("contact", w.ids["con_rita"])
+        settings = rita._run(lambda cur: (cur.execute(
+            "SELECT current_setting('tcp_keepalives_idle'), current_setting("
+            "'tcp_keepalives_interval'), current_setting('tcp_keepalives_count'), "
+            "current_setting('tcp_user_timeout'), inet_client_addr() IS NOT NULL"),
+            cur.fetchone())[1])  # fmt: skip
+        assert settings == ("2", "1", "2", "4000", True)
+    finally:
+        rita.close()
+
+
 def test_a_row_of_another_login_on_a_reused_pid_is_swept(private: World):
     """The sweep matches pid AND login: a pid reused by someone else's backend does not keep a
     dead person's presence alive."""
