@@ -253,6 +253,19 @@ def _sum(kind: str, rid: int, name: str, depth: int, parts: list[Row]) -> Row:
     return Row(kind, rid, name, depth, own, {}, adjusted)
 
 
+def short_amount(value: Decimal | int | float) -> str:
+    """950, 4.5k, 13.5k, 120k, 1.5M, 12.5M, 120M, 1.5B: at most 5 characters for a column."""
+    v = Decimal(value)
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    for limit, unit in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(1000), "k")):
+        if v >= limit:
+            scaled = v / limit
+            text = f"{scaled:.1f}" if scaled < 100 else f"{scaled:.0f}"
+            return sign + text.removesuffix(".0") + unit
+    return sign + f"{v:.0f}"
+
+
 # -- adjustments ------------------------------------------------------------------------------
 
 
