@@ -92,8 +92,9 @@ def seed(installer_dsn: str, schema: str = SCHEMA) -> Org:
             users = {u.removeprefix(LOGIN): i for u, i in cur.fetchall()}
             teams: dict[str, int] = {}
             for name, parent, manager in TEAMS:
-                cur.execute("INSERT INTO team (name, parent_id, manager_id) VALUES (%s, %s, %s) "
-                            "RETURNING id", (name, teams.get(parent or ""), users.get(manager or "")))  # fmt: skip
+                cur.execute(
+                    "INSERT INTO team (name, parent_id, manager_id) VALUES (%s, %s, %s) "
+                    "RETURNING id", (name, teams.get(parent or ""), users.get(manager or "")))
                 teams[name] = cur.fetchone()[0]
             for username, _name, _role, team in PEOPLE:
                 cur.execute("UPDATE app_user SET team_id = %s WHERE id = %s",
@@ -104,8 +105,9 @@ def seed(installer_dsn: str, schema: str = SCHEMA) -> Org:
             for username, _name, role, team in PEOPLE:
                 if role != "rep":
                     continue
-                cur.execute("INSERT INTO account (name, owner_id, team_id) VALUES (%s, %s, %s) "
-                            "RETURNING id", (f"Account of {username}", users[username], teams[team]))  # fmt: skip
+                cur.execute(
+                    "INSERT INTO account (name, owner_id, team_id) VALUES (%s, %s, %s) "
+                    "RETURNING id", (f"Account of {username}", users[username], teams[team]))
                 accounts[username] = cur.fetchone()[0]
             cur.execute("SELECT name, id FROM stage")
             stages = dict(cur.fetchall())

@@ -35,6 +35,7 @@ ACTIVITY_KPIS = ("activities_per_rep_day", "calls", "overdue")
 OUTCOMES = ("reached", "voicemail", "no_answer", "busy", "wrong_number", "callback",
             "completed", "cancelled", "none")  # fmt: skip
 
+_UNTIL = "least(%(end)s::timestamptz, %(now)s::timestamptz)"
 _SCOPE_O = "(%(all)s OR o.owner_id = ANY (%(ids)s))"
 _REPS = (
     "SELECT u.id FROM app_user u WHERE u.active AND u.deleted_at IS NULL AND u.role = 'rep' "
@@ -44,14 +45,16 @@ _WHERE = {
     "win_rate": "o.is_closed AND o.closed_at >= %(start)s AND o.closed_at < %(end)s",
     "avg_deal_size": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s "
     "AND o.closed_at < %(end)s AND o.currency = %(cur)s",
-    "sales_cycle": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s AND o.closed_at < %(end)s",
-    "coverage": "NOT o.is_closed AND o.expected_close >= %(start_d)s AND o.expected_close < %(end_d)s "
-    "AND o.forecast_category IN ('commit', 'best_case', 'pipeline') AND o.currency = %(cur)s",
+    "sales_cycle": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s "
+    "AND o.closed_at < %(end)s",
+    "coverage": "NOT o.is_closed AND o.expected_close >= %(start_d)s "
+    "AND o.expected_close < %(end_d)s AND o.currency = %(cur)s "
+    "AND o.forecast_category IN ('commit', 'best_case', 'pipeline')",
     "past_close": "NOT o.is_closed AND o.expected_close < %(today)s",
     "activities_per_rep_day": f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
-    "AND a.occurred_at < least(%(end)s::timestamptz, %(now)s::timestamptz)",
+    f"AND a.occurred_at < {_UNTIL}",
     "calls": f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
-    "AND a.occurred_at < least(%(end)s::timestamptz, %(now)s::timestamptz) AND a.kind = 'call' "
+    f"AND a.occurred_at < {_UNTIL} AND a.kind = 'call' "
     "AND coalesce(a.outcome, 'none') = %(outcome)s",
     "overdue": "a.completed_at IS NULL AND a.due_at < %(now)s "
     "AND (%(all)s OR a.assignee_id = ANY (%(ids)s))",
@@ -59,7 +62,7 @@ _WHERE = {
 _PREV_WON = ("o.is_won AND o.is_closed AND o.closed_at >= %(prev)s AND o.closed_at < %(start)s "
              "AND o.currency = %(cur)s")  # fmt: skip
 _CALLS_ALL = (f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
-              "AND a.occurred_at < least(%(end)s::timestamptz, %(now)s::timestamptz) AND a.kind = 'call'")  # fmt: skip
+              f"AND a.occurred_at < {_UNTIL} AND a.kind = 'call'")  # fmt: skip
 
 _SQL = f"""
 WITH deals AS (
@@ -249,7 +252,8 @@ def records_sql(key: str) -> str:
             "JOIN account ac ON ac.id = o.account_id JOIN stage s ON s.id = o.stage_id "
             "LEFT JOIN app_user u ON u.id = o.owner_id "
             f"WHERE o.deleted_at IS NULL AND {_SCOPE_O} AND {_WHERE[key]} "
-            "AND (%(after)s::bigint IS NULL OR o.id < %(after)s) ORDER BY o.id DESC LIMIT %(limit)s"
+            "AND (%(after)s::bigint IS NULL OR o.id < %(after)s) "
+            "ORDER BY o.id DESC LIMIT %(limit)s"
         )
     if key in ACTIVITY_KPIS:
         return (
@@ -258,13 +262,16 @@ def records_sql(key: str) -> str:
             "LEFT JOIN app_user au ON au.id = a.author_id "
             "LEFT JOIN app_user asg ON asg.id = a.assignee_id "
             f"WHERE a.deleted_at IS NULL AND {_WHERE[key]} "
-            "AND (%(after)s::bigint IS NULL OR a.id < %(after)s) ORDER BY a.id DESC LIMIT %(limit)s"
+            "AND (%(after)s::bigint IS NULL OR a.id < %(after)s) "
+            "ORDER BY a.id DESC LIMIT %(limit)s"
         )
     raise ValidationError("kpi", f"unknown KPI {key!r}")
 
 
-def records(key: str, period: Period, currency: str = "EUR", outcome: str | None = None,
-            after: int | None = None, limit: int = PAGE, now: datetime | None = None) -> Page:  # fmt: skip
+def records(
+    key: str, period: Period, currency: str = "EUR", outcome: str | None = None,
+    after: int | None = None, limit: int = PAGE, now: datetime | None = None,
+) -> Page:
     """One page of the records behind KPI `key` (and `outcome` for calls)."""
     if key == "calls" and outcome not in OUTCOMES:
         raise ValidationError("outcome", f"must be one of {', '.join(OUTCOMES)}")

@@ -227,8 +227,9 @@ INSERT = ("INSERT INTO forecast_adjustment (period_kind, period_start, user_id, 
 def test_attacks_with_raw_sql_change_nothing(pg, db_name, org, installer_dsn):
     u = org.users
     # a rep cannot adjust anyone, themselves included (no INSERT privilege)
-    assert isinstance(raw(pg, db_name, "ray", INSERT, (u["ray"],)), psycopg2.errors.InsufficientPrivilege)
-    assert isinstance(raw(pg, db_name, "ray", INSERT, (u["rose"],)), psycopg2.errors.InsufficientPrivilege)
+    denied = psycopg2.errors.InsufficientPrivilege
+    assert isinstance(raw(pg, db_name, "ray", INSERT, (u["ray"],)), denied)
+    assert isinstance(raw(pg, db_name, "ray", INSERT, (u["rose"],)), denied)
     # a manager cannot adjust a rep outside their teams, nor themselves, nor their own manager
     for target in ("sal", "mia", "tom"):
         exc = raw(pg, db_name, "mia", INSERT, (u[target],))
@@ -267,10 +268,10 @@ def test_adjust_validates_each_field(pg, db_name, org):
     as_(pg, db_name, "mia")
     ray = org.users["ray"]
     with database.connection_context():
-        for args, field in [(("commit", "abc", "EUR"), "amount"), (("commit", "-5", "EUR"), "amount"),
-                            (("commit", "", "EUR"), "amount"), (("closed", "1", "EUR"), "category"),
-                            (("commit", "1", "EURO"), "currency"),
-                            (("commit", "1", "EUR", "x" * 501), "note")]:  # fmt: skip
+        cases = [(("commit", "abc", "EUR"), "amount"), (("commit", "-5", "EUR"), "amount"),
+                 (("commit", "", "EUR"), "amount"), (("closed", "1", "EUR"), "category"),
+                 (("commit", "1", "EURO"), "currency"), (("commit", "1", "EUR", "x" * 501), "note")]
+        for args, field in cases:
             with pytest.raises(ValidationError) as caught:
                 fc.adjust(DEC, ray, *args)
             assert caught.value.field == field

@@ -3,7 +3,7 @@ top manager, the mid-level manager and a rep (row-level security and scope)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from db.services.periods import Period
 from tests.forecast_data import LOGIN, seed
 
 Q4 = Period("quarter", date(2026, 10, 1))
-NOW = datetime(2027, 1, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 # Weekdays of Q4 2026: October 22 (1-2, 5-9, 12-16, 19-23, 26-30), November 21 (2-6, 9-13,
 # 16-20, 23-27, 30), December 23 (1-4, 7-11, 14-18, 21-25, 28-31) = 66.
 Q4_WEEKDAYS = 66
@@ -99,11 +99,12 @@ def test_each_figure_opens_its_records(pg, db_name, org):
     d, a = org.deals, org.activities
     assert ids(pg, db_name, "tom", "win_rate") == {d["r4"], d["o3"], d["b2"], d["s2"]}
     assert ids(pg, db_name, "tom", "avg_deal_size") == {d["r4"], d["b2"], d["s2"]}
-    assert ids(pg, db_name, "tom", "coverage") == {d[k] for k in ("r1", "r2", "r3", "o1", "b1", "s1")}
-    assert ids(pg, db_name, "mia", "past_close") == {d[k] for k in ("r1", "r2", "r3", "r5", "r6", "o1", "b1")}
+    assert ids(pg, db_name, "tom", "coverage") == {d[k] for k in "r1 r2 r3 o1 b1 s1".split()}
+    assert ids(pg, db_name, "mia", "past_close") == {d[k] for k in "r1 r2 r3 r5 r6 o1 b1".split()}
     assert ids(pg, db_name, "tom", "calls", "reached") == {a["a1"], a["a2"], a["a7"]}
     assert ids(pg, db_name, "tom", "overdue") == {a["t1"], a["t4"]}
-    assert ids(pg, db_name, "ray", "activities_per_rep_day") == {a[k] for k in ("a1", "a2", "a3", "a4")}
+    mine = {a[k] for k in "a1 a2 a3 a4".split()}
+    assert ids(pg, db_name, "ray", "activities_per_rep_day") == mine
     assert ids(pg, db_name, "rose", "win_rate") == {d["o3"]}
 
 
