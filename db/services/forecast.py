@@ -341,6 +341,20 @@ def history(period: Period, user_id: int, limit: int = 50) -> list[HistoryEntry]
     return [HistoryEntry(*r) for r in rows]
 
 
+def adjustable(user_ids: list[int]) -> frozenset[int]:
+    """Which of `user_ids` the connected person may adjust (the insert policy's rule, asked
+    ahead so the screen can dim the key; the database decides anyway). One query."""
+    if not user_ids:
+        return frozenset()
+    rows = database.execute_sql(
+        "SELECT u.id FROM app_user u WHERE u.id = ANY (%s) AND (sec_is_admin() OR "
+        "(sec_role() = 'manager' AND u.id <> current_app_user_id() "
+        "AND u.team_id = ANY (sec_hier_team_ids())))",
+        (list(user_ids),),
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
 def may_adjust(user_id: int) -> bool:
     """Whether the connected person may adjust `user_id`'s figures (the insert policy's rule,
     asked ahead so the screen can dim the key; the database decides anyway)."""

@@ -76,7 +76,8 @@ WITH deals AS (
            sum(o.amount) FILTER (WHERE {_WHERE["coverage"]}) AS open_amount,
            count(*) FILTER (WHERE {_WHERE["coverage"]}) AS open_count,
            sum(o.amount) FILTER (WHERE {_PREV_WON}) AS prev_won,
-           count(*) FILTER (WHERE {_WHERE["past_close"]}) AS past_close
+           count(*) FILTER (WHERE {_WHERE["past_close"]}) AS past_close,
+           array_agg(DISTINCT o.currency) AS currencies
       FROM opportunity o
      WHERE o.deleted_at IS NULL AND {_SCOPE_O}
        AND ((o.is_closed AND o.closed_at >= %(prev)s AND o.closed_at < %(end)s)
@@ -112,6 +113,7 @@ class KpiView:
     period: Period
     currency: str
     figures: list[Kpi]
+    currencies: tuple[str, ...] = ()  # of the deals these figures read
 
     def get(self, key: str, outcome: str | None = None) -> Kpi:
         return next(k for k in self.figures if k.key == key and k.outcome == outcome)
@@ -200,7 +202,7 @@ def kpis(period: Period, currency: str = "EUR", now: datetime | None = None) -> 
                    "open, due before now"))  # fmt: skip
     out.append(Kpi("past_close", "Deals past close date", Decimal(r["past_close"]),
                    str(r["past_close"]), "open, expected close before today"))  # fmt: skip
-    return KpiView(period, currency, out)
+    return KpiView(period, currency, out, tuple(sorted(set(r["currencies"] or ()) | {currency})))
 
 
 # -- the records behind a figure --------------------------------------------------------------
