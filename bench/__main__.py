@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import b4_account_tree, b5_timeline, b9_cold_start, b12_audit
+from bench import b4_account_tree, b5_timeline, b9_cold_start, b12_audit, b16_forecast
 from bench.common import Row, table
 from bench.dataset import Dataset, prepare
 from db import demo
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B9": ("cold_start", b9_cold_start.run, 10),
     # adds the dataset's audit log (2M entries at 1.0) the first time it runs on it
     "B12": ("audit_log", b12_audit.run, 200),
+    "B16": ("forecast_kpis", b16_forecast.run, 50),
 }
 
 
