@@ -44,12 +44,11 @@ def _dsn(user_dsn: str, user: str) -> str:
 
 
 def _anchor(installer_dsn: str, schema: str) -> date:
-    """The month with the most open deals closing in it (the demo's 'today' moves)."""
+    """The dataset's today: its open deals close from that day on (the demo's anchor)."""
     with installer_cursor(installer_dsn, schema) as cur:
-        cur.execute("SELECT date_trunc('month', expected_close)::date FROM opportunity "
-                    "WHERE NOT is_closed GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")  # fmt: skip
+        cur.execute("SELECT min(expected_close) FROM opportunity WHERE NOT is_closed")
         row = cur.fetchone()
-    return row[0] if row else date.today()
+    return row[0] if row and row[0] else date.today()
 
 
 def run(ds: Dataset, reps: int = 50) -> list[Row]:

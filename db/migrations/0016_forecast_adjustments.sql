@@ -81,3 +81,43 @@ CREATE INDEX opportunity_open_close_idx ON opportunity (expected_close)
     WHERE NOT is_closed AND deleted_at IS NULL;
 CREATE INDEX opportunity_closed_at_idx ON opportunity (closed_at)
     WHERE is_closed AND deleted_at IS NULL;
+
+-- KPIs: what the reps of the caller's scope logged in a period, counted from an index alone.
+-- Under row-level security every counted row pays the activity policy and a heap visit (0.5 s
+-- for a manager's quarter at 5M activities). The function counts exactly the rows the policy
+-- would let through: its scope is the reps among sec_hier_user_ids() (or everyone, for admins),
+-- and the activity read policy (0002) shows every activity whose author is in
+-- sec_hier_user_ids() to that person. It returns counts only, never rows.
+CREATE INDEX activity_author_kpi_idx ON activity (author_id, occurred_at) INCLUDE (kind, outcome)
+    WHERE deleted_at IS NULL;
+
+-- Overdue follow-ups stay under row-level security (the policy's other arms matter there); an
+-- index holding every column the policy reads lets them be counted from the index alone
+-- (35k overdue at scale 1.0: 440 ms through the heap, 18 ms from this index).
+CREATE INDEX activity_overdue_kpi_idx ON activity (assignee_id, due_at)
+    INCLUDE (author_id, account_id, contact_id)
+    WHERE completed_at IS NULL AND due_at IS NOT NULL AND deleted_at IS NULL;
+
+CREATE FUNCTION kpi_rep_activity(p_start timestamptz, p_until timestamptz)
+RETURNS TABLE (is_call boolean, outcome text, n bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    admin boolean := {{schema}}.sec_is_admin();
+    scope bigint[] := {{schema}}.sec_hier_user_ids();
+BEGIN
+    IF {{schema}}.current_app_user_id() IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT a.kind = 'call', coalesce(a.outcome, 'none'), count(*)
+      FROM {{schema}}.app_user u
+      JOIN {{schema}}.activity a ON a.author_id = u.id AND a.deleted_at IS NULL
+                                 AND a.occurred_at >= p_start AND a.occurred_at < p_until
+     WHERE u.active AND u.deleted_at IS NULL AND u.role = 'rep'
+       AND (admin OR u.id = ANY (scope))
+     GROUP BY 1, 2;
+END
+$$;
+REVOKE ALL ON FUNCTION kpi_rep_activity(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kpi_rep_activity(timestamptz, timestamptz)
+    TO {{roles}}_rep, {{roles}}_manager, {{roles}}_admin;

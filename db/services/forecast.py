@@ -189,9 +189,12 @@ def _currencies(people: Iterable[tuple]) -> tuple[str, ...]:
 def forecast(period: Period, currency: str | None = None) -> Forecast:
     """The forecast of `period` as the connected person sees it, in `currency` (default: the
     currency with the most deals in the view, else EUR)."""
-    rows = database.execute_sql(
-        _SQL, {"kind": period.kind, "start": period.start, "end": period.end}
-    ).fetchall()
+    try:
+        rows = database.execute_sql(
+            _SQL, {"kind": period.kind, "start": period.start, "end": period.end}
+        ).fetchall()
+    except Exception as exc:  # agents hold no privilege on deals: say so in one line
+        raise translate(exc) from exc
     people = [r for r in rows if r[0] == "person"]
     teams = {r[1]: (r[2], r[3]) for r in rows if r[0] == "team"}
     currencies = _currencies(people)

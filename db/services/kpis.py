@@ -27,6 +27,7 @@ from typing import Any
 
 from db.connection import database
 from db.errors import ValidationError
+from db.services._pgerrors import translate
 from db.services.periods import Period
 
 PAGE = 50
@@ -42,32 +43,30 @@ _REPS = (
     "AND (%(all)s OR u.id = ANY (%(ids)s))"
 )
 _WHERE = {
-    "win_rate": "o.is_closed AND o.closed_at >= %(start)s AND o.closed_at < %(end)s",
-    "avg_deal_size": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s "
-    "AND o.closed_at < %(end)s AND o.currency = %(cur)s",
-    "sales_cycle": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s "
-    "AND o.closed_at < %(end)s",
+    "win_rate": "o.is_closed AND o.closed_at >= %(start)s::timestamptz "
+    "AND o.closed_at < %(end)s::timestamptz",
+    "avg_deal_size": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s::timestamptz "
+    "AND o.closed_at < %(end)s::timestamptz AND o.currency = %(cur)s",
+    "sales_cycle": "o.is_won AND o.is_closed AND o.closed_at >= %(start)s::timestamptz "
+    "AND o.closed_at < %(end)s::timestamptz",
     "coverage": "NOT o.is_closed AND o.expected_close >= %(start_d)s "
     "AND o.expected_close < %(end_d)s AND o.currency = %(cur)s "
     "AND o.forecast_category IN ('commit', 'best_case', 'pipeline')",
     "past_close": "NOT o.is_closed AND o.expected_close < %(today)s",
-    "activities_per_rep_day": f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
-    f"AND a.occurred_at < {_UNTIL}",
-    "calls": f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
+    "activities_per_rep_day": f"a.author_id IN ({_REPS}) "
+    f"AND a.occurred_at >= %(start)s::timestamptz AND a.occurred_at < {_UNTIL}",
+    "calls": f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s::timestamptz "
     f"AND a.occurred_at < {_UNTIL} AND a.kind = 'call' "
     "AND coalesce(a.outcome, 'none') = %(outcome)s",
     "overdue": "a.completed_at IS NULL AND a.due_at < %(now)s "
     "AND (%(all)s OR a.assignee_id = ANY (%(ids)s))",
 }
-_PREV_WON = ("o.is_won AND o.is_closed AND o.closed_at >= %(prev)s AND o.closed_at < %(start)s "
-             "AND o.currency = %(cur)s")  # fmt: skip
-_CALLS_ALL = (f"a.author_id IN ({_REPS}) AND a.occurred_at >= %(start)s "
-              f"AND a.occurred_at < {_UNTIL} AND a.kind = 'call'")  # fmt: skip
-
+_PREV_WON = ("o.is_won AND o.is_closed AND o.closed_at >= %(prev)s::timestamptz "
+             "AND o.closed_at < %(start)s::timestamptz AND o.currency = %(cur)s")
 _SQL = f"""
 WITH deals AS (
-    SELECT count(*) FILTER (WHERE o.is_closed AND o.is_won AND o.closed_at >= %(start)s
-                                  AND o.closed_at < %(end)s) AS won,
+    SELECT count(*) FILTER (WHERE o.is_closed AND o.is_won AND o.closed_at >= %(start)s::timestamptz
+                                  AND o.closed_at < %(end)s::timestamptz) AS won,
            count(*) FILTER (WHERE {_WHERE["win_rate"]}) AS closed,
            sum(o.amount) FILTER (WHERE {_WHERE["avg_deal_size"]}) AS won_amount,
            count(*) FILTER (WHERE {_WHERE["avg_deal_size"]}) AS won_cur,
@@ -80,21 +79,20 @@ WITH deals AS (
            array_agg(DISTINCT o.currency) AS currencies
       FROM opportunity o
      WHERE o.deleted_at IS NULL AND {_SCOPE_O}
-       AND ((o.is_closed AND o.closed_at >= %(prev)s AND o.closed_at < %(end)s)
+       AND ((o.is_closed AND o.closed_at >= %(prev)s::timestamptz
+             AND o.closed_at < %(end)s::timestamptz)
             OR (NOT o.is_closed AND o.expected_close < greatest(%(end_d)s, %(today)s)))
-), calls AS (
-    SELECT coalesce(jsonb_object_agg(x.outcome, x.n), '{{}}') AS by_outcome FROM (
-        SELECT coalesce(a.outcome, 'none') AS outcome, count(*) AS n
-          FROM activity a WHERE a.deleted_at IS NULL AND {_CALLS_ALL}
-         GROUP BY 1) x
+), acts AS (
+    SELECT coalesce(sum(k.n), 0) AS activities,
+           coalesce(jsonb_object_agg(k.outcome, k.n) FILTER (WHERE k.is_call), '{{}}')
+               AS by_outcome
+      FROM kpi_rep_activity(%(start)s::timestamptz, {_UNTIL}) k
 )
-SELECT d.*, c.by_outcome,
-       (SELECT count(*) FROM activity a
-         WHERE a.deleted_at IS NULL AND {_WHERE["activities_per_rep_day"]}) AS activities,
+SELECT d.*, k.by_outcome, k.activities,
        (SELECT count(*) FROM ({_REPS}) r) AS reps,
        (SELECT count(*) FROM activity a
          WHERE a.deleted_at IS NULL AND {_WHERE["overdue"]}) AS overdue
-  FROM deals d, calls c
+  FROM deals d, acts k
 """
 
 
@@ -158,7 +156,10 @@ def _money(value: Decimal | None) -> str:
 def kpis(period: Period, currency: str = "EUR", now: datetime | None = None) -> KpiView:
     """Every KPI of `period` for the connected person, in one query (plus the scope lookup)."""
     params = {**_params(period, currency, now), **_scope()}
-    cur = database.execute_sql(_SQL, params)
+    try:
+        cur = database.execute_sql(_SQL, params)
+    except Exception as exc:  # agents hold no privilege on deals: say so in one line
+        raise translate(exc) from exc
     names = [c[0] for c in cur.description]
     r: dict[str, Any] = dict(zip(names, cur.fetchone(), strict=True))
     out: list[Kpi] = []

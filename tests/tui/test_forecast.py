@@ -168,3 +168,20 @@ async def test_a_change_notice_reloads_the_figures(pg, db_name, org, installer_d
         deal = SimpleNamespace(everything=False, touches=lambda t, *a, **k: t == "opportunity")
         app.screen.post_message(RecordsChanged(deal))
         await wait_until(pilot, lambda: line_of(app, "Sal Rep").split()[-2] == "20k")
+
+
+async def test_an_agent_is_told_the_forecast_is_not_for_them(pg, db_name, org, installer_dsn):
+    from db.bootstrap import ensure_login
+
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        ensure_login(cur, "switchboard", LOGIN + "agent", role="agent", display_name="Agent")
+    conn.close()
+    login(pg, db_name, "agent")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_forecast(app, pilot)
+        assert "your role has no access to deals" in lines(app)[0]
+        await pilot.press("8")
+        await settle(app, pilot)
+        assert "your role has no access to deals" in lines(app)[0]

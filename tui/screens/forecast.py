@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from db.connection import database
+from db.errors import PermissionDenied
 from db.services import forecast as fc
 from db.services.periods import Period
 from tui.screens.base import BaseScreen
@@ -33,6 +34,13 @@ class ForecastLoaded(Message):
         self.forecast = forecast
         self.adjustable = adjustable
         self.note = note
+
+
+class NoForecast(Message):
+    """The person may not read deals (agents)."""
+
+
+NO_DEALS = "The forecast covers deals, and your role has no access to deals."
 
 
 class ForecastScreen(BaseScreen):
@@ -83,10 +91,17 @@ class ForecastScreen(BaseScreen):
     def load(self, note: str = "") -> None:
         period, currency = self.period, self.currency
         with database.connection_context():
-            data = fc.forecast(period, currency)
+            try:
+                data = fc.forecast(period, currency)
+            except PermissionDenied:
+                self.post_message(NoForecast())
+                return
             people = [r.id for r in data.rows if r.kind == "person"]
             adjustable = fc.adjustable(people)
         self.post_message(ForecastLoaded(data, adjustable, note))
+
+    def on_no_forecast(self, message: NoForecast) -> None:
+        self.query_one(RecordList).clear(empty=NO_DEALS)
 
     def on_forecast_loaded(self, message: ForecastLoaded) -> None:
         if message.forecast.period != self.period:

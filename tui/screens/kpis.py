@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from db.connection import database
+from db.errors import PermissionDenied
 from db.services import kpis
 from db.services.periods import Period
 from tui.screens.base import BaseScreen
@@ -36,6 +37,10 @@ class KpisLoaded(Message):
     def __init__(self, view: kpis.KpiView) -> None:
         super().__init__()
         self.view = view
+
+
+class NoKpis(Message):
+    """The person may not read deals (agents)."""
 
 
 class KpiScreen(BaseScreen):
@@ -79,8 +84,17 @@ class KpiScreen(BaseScreen):
     def load(self) -> None:
         period, currency = self.period, self.currency
         with database.connection_context():
-            view = kpis.kpis(period, currency)
+            try:
+                view = kpis.kpis(period, currency)
+            except PermissionDenied:
+                self.post_message(NoKpis())
+                return
         self.post_message(KpisLoaded(view))
+
+    def on_no_kpis(self, message: NoKpis) -> None:
+        self.query_one(RecordList).clear(
+            empty="These KPIs measure deals and sales activity; your role has no access to deals."
+        )
 
     def on_kpis_loaded(self, message: KpisLoaded) -> None:
         if message.view.period != self.period or message.view.currency != self.currency:
