@@ -69,10 +69,11 @@ def _as(ds: Dataset, who: str, user: str, month: Period, quarter: Period,
     cur = raw.cursor()
 
     def forecast_floor(p: Period) -> Callable[[], None]:
-        params = {"kind": p.kind, "start": p.start, "end": p.end}
-
         def query() -> None:
-            cur.execute(fc._SQL, params)
+            cur.execute("SELECT sec_is_admin(), coalesce(sec_hier_user_ids(), '{}')")
+            admin, ids = cur.fetchone()
+            cur.execute(fc._SQL, {"kind": p.kind, "start": p.start, "end": p.end,
+                                  "all": admin, "ids": list(ids)})  # fmt: skip
             cur.fetchall()
 
         return query

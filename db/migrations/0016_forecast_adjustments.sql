@@ -81,6 +81,11 @@ CREATE INDEX opportunity_open_close_idx ON opportunity (expected_close)
     WHERE NOT is_closed AND deleted_at IS NULL;
 CREATE INDEX opportunity_closed_at_idx ON opportunity (closed_at)
     WHERE is_closed AND deleted_at IS NULL;
+-- ... and, for a rep or a manager (a list of owners), by owner first.
+CREATE INDEX opportunity_owner_open_close_idx ON opportunity (owner_id, expected_close)
+    WHERE NOT is_closed AND deleted_at IS NULL;
+CREATE INDEX opportunity_owner_closed_at_idx ON opportunity (owner_id, closed_at)
+    WHERE is_closed AND deleted_at IS NULL;
 
 -- KPIs: what the reps of the caller's scope logged in a period, counted from an index alone.
 -- Under row-level security every counted row pays the activity policy and a heap visit (0.5 s

@@ -37,10 +37,10 @@ OUTCOMES = ("reached", "voicemail", "no_answer", "busy", "wrong_number", "callba
             "completed", "cancelled", "none")  # fmt: skip
 
 _UNTIL = "least(%(end)s::timestamptz, %(now)s::timestamptz)"
-_SCOPE_O = "(%(all)s OR o.owner_id = ANY (%(ids)s))"
+_SCOPE_O = "(%(all)s OR o.owner_id = ANY (%(ids)s::bigint[]))"
 _REPS = (
     "SELECT u.id FROM app_user u WHERE u.active AND u.deleted_at IS NULL AND u.role = 'rep' "
-    "AND (%(all)s OR u.id = ANY (%(ids)s))"
+    "AND (%(all)s OR u.id = ANY (%(ids)s::bigint[]))"
 )
 _WHERE = {
     "win_rate": "o.is_closed AND o.closed_at >= %(start)s::timestamptz "
@@ -59,7 +59,7 @@ _WHERE = {
     f"AND a.occurred_at < {_UNTIL} AND a.kind = 'call' "
     "AND coalesce(a.outcome, 'none') = %(outcome)s",
     "overdue": "a.completed_at IS NULL AND a.due_at < %(now)s "
-    "AND (%(all)s OR a.assignee_id = ANY (%(ids)s))",
+    "AND (%(all)s OR a.assignee_id = ANY (%(ids)s::bigint[]))",
 }
 _PREV_WON = ("o.is_won AND o.is_closed AND o.closed_at >= %(prev)s::timestamptz "
              "AND o.closed_at < %(start)s::timestamptz AND o.currency = %(cur)s")
@@ -141,10 +141,9 @@ def _params(period: Period, currency: str, now: datetime | None, outcome: str = 
 
 
 def _scope() -> dict:
-    row = database.execute_sql(
-        "SELECT sec_is_admin(), coalesce(sec_hier_user_ids(), '{}')"
-    ).fetchone()
-    return {"all": bool(row[0]), "ids": list(row[1] or [])}
+    from db.services.forecast import scope
+
+    return scope()
 
 
 def _money(value: Decimal | None) -> str:

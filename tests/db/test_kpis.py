@@ -119,3 +119,30 @@ def test_records_page_with_a_keyset(pg, db_name, org):
     got = [r.id for r in first.rows + second.rows + third.rows]
     assert len(got) == 8 == len(set(got)) and got == sorted(got, reverse=True)
     assert third.next_after is None
+
+
+def test_the_activity_count_function_keeps_to_the_callers_scope(pg, db_name, org, installer_dsn):
+    import psycopg2
+
+    from db.bootstrap import ensure_login
+
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        ensure_login(cur, "switchboard", LOGIN + "agent", role="agent", display_name="Agent")
+    conn.close()
+
+    def total(who: str):
+        c = psycopg2.connect(pg.dsn(db_name, user=LOGIN + who))
+        try:
+            with c, c.cursor() as cur:
+                cur.execute("SELECT coalesce(sum(n), 0) FROM switchboard.kpi_rep_activity("
+                            "'2026-10-01', '2027-01-01')")  # fmt: skip
+                return cur.fetchone()[0]
+        except psycopg2.Error as exc:
+            return exc
+        finally:
+            c.close()
+
+    # Q4 activities of reps: ray 4, rose 2, rob 1, sal 1 (tests above)
+    assert (total("tom"), total("mia"), total("rose"), total("sid")) == (8, 7, 2, 1)
+    assert isinstance(total("agent"), psycopg2.errors.InsufficientPrivilege)

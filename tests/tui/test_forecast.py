@@ -185,3 +185,24 @@ async def test_an_agent_is_told_the_forecast_is_not_for_them(pg, db_name, org, i
         await pilot.press("8")
         await settle(app, pilot)
         assert "your role has no access to deals" in lines(app)[0]
+
+
+async def test_hostile_names_are_shown_literally(pg, db_name, org, installer_dsn):
+    from tests import hostile
+
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("UPDATE switchboard.app_user SET display_name = %s WHERE id = %s",
+                    (hostile.MARKUP_ACTION, org.users["rose"]))  # fmt: skip
+        cur.execute("UPDATE switchboard.app_user SET display_name = %s WHERE id = %s",
+                    (hostile.OSC_TITLE, org.users["rob"]))  # fmt: skip
+        cur.execute("UPDATE switchboard.team SET name = %s WHERE id = %s",
+                    (hostile.MARKUP_CLOSE, org.teams["Alpha"]))  # fmt: skip
+    conn.close()
+    login(pg, db_name, "mia")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_forecast(app, pilot)
+        text = "\n".join(lines(app))
+        assert "[@click=app.qu" in text and "Smith [/]" in text
+        assert "\x1b" not in text and "A\ufffd]2;PWNED" in text

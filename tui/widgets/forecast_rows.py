@@ -16,7 +16,7 @@ from db.services import forecast as fc
 from tui.text import money
 from tui.widgets.activity_rows import fit
 
-NAME = 18
+NAME = 20
 NUM = 6
 COLUMNS = ("closed", "commit", "best", "pipe", "wtd")
 LEGEND = "█ closed  ▓ commit  ▒ best case  ░ pipeline"
@@ -74,7 +74,7 @@ def header(width: int) -> Content:
 
 
 def row_line(row: fc.Row, scale: Decimal, width: int) -> Content:
-    indent = "  " * row.depth
+    indent = " " * row.depth
     marker = "▸ " if row.kind in ("team", "total") else "  "
     name = fit(indent + marker + row.name if row.kind != "total" else "Total", NAME)
     o = row.own
@@ -94,5 +94,5 @@ def adjustment_line(row: fc.Row, width: int) -> Content:
         if a is not None:
             words += f" by {a.by_name} {a.at:%-d %b}"
         parts.append(words)
-    lead = "  " * row.depth + ("    adj " if row.kind == "person" else "    adj total ")
+    lead = " " * row.depth + ("    adj " if row.kind == "person" else "    adj total ")
     return Content(fit(lead + "; ".join(parts), width))
