@@ -258,12 +258,19 @@ def records_sql(key: str) -> str:
             "ORDER BY o.id DESC LIMIT %(limit)s"
         )
     if key in ACTIVITY_KPIS:
+        # The reps' activities: one page of ids from the index (kpi_rep_activity_page, same
+        # scope as the policy), then the rows by id under RLS with the same WHERE as the figure.
+        page = ""
+        if key != "overdue":
+            outcome = "%(outcome)s" if key == "calls" else "NULL"
+            page = (f"AND a.id IN (SELECT kpi_rep_activity_page(%(start)s::timestamptz, "
+                    f"{_UNTIL}, {outcome}, %(after)s, %(limit)s)) ")  # fmt: skip
         return (
             "SELECT a.id, a.kind, a.occurred_at, a.due_at, a.subject, a.outcome, "
             "au.display_name, asg.display_name FROM activity a "
             "LEFT JOIN app_user au ON au.id = a.author_id "
             "LEFT JOIN app_user asg ON asg.id = a.assignee_id "
-            f"WHERE a.deleted_at IS NULL AND {_WHERE[key]} "
+            f"WHERE a.deleted_at IS NULL AND {_WHERE[key]} {page}"
             "AND (%(after)s::bigint IS NULL OR a.id < %(after)s) "
             "ORDER BY a.id DESC LIMIT %(limit)s"
         )
