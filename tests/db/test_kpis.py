@@ -146,3 +146,18 @@ def test_the_activity_count_function_keeps_to_the_callers_scope(pg, db_name, org
     # Q4 activities of reps: ray 4, rose 2, rob 1, sal 1 (tests above)
     assert (total("tom"), total("mia"), total("rose"), total("sid")) == (8, 7, 2, 1)
     assert isinstance(total("agent"), psycopg2.errors.InsufficientPrivilege)
+
+    def page(who: str, outcome: str | None = None) -> set[int]:
+        c = psycopg2.connect(pg.dsn(db_name, user=LOGIN + who))
+        try:
+            with c, c.cursor() as cur:
+                cur.execute("SELECT switchboard.kpi_rep_activity_page('2026-10-01', '2027-01-01', "
+                            "%s, NULL, 5000)", (outcome,))  # fmt: skip
+                return {r[0] for r in cur.fetchall()}
+        finally:
+            c.close()
+
+    a = org.activities
+    assert page("rose") == {a["a6"], a["a7"]}  # her own only, whatever she asks
+    assert page("mia", "reached") == {a["a1"], a["a2"], a["a7"]}  # not sal's
+    assert page("sid") == {a["a9"]}
