@@ -110,6 +110,12 @@ async def test_adjust_by_keyboard_is_stored_and_shown(pg, db_name, org, installe
         adj = next(line for line in lines(app) if "adj commit" in line)
         assert "adj commit 5k by Mia Mid" in adj
         assert "adj total commit 5k" in "\n".join(lines(app))  # Alpha and North roll it up
+        await move_to(app, pilot, "Ray Rep")
+        await pilot.press("a")  # the form shows the history, newest first
+        await settle(app, pilot)
+        history = str(app.screen.query_one("#adjust-history").content)
+        assert "Mia Mid: commit 5k EUR (PO promised)" in history
+        await pilot.press("escape")
 
 
 async def test_a_rep_cannot_adjust(pg, db_name, org, installer_dsn):

@@ -22,6 +22,7 @@ from db.services.periods import Period
 from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, money, safe
 
+HISTORY = 4  # adjustments shown in the form, newest first
 FIELD_WORDS = {"amount": "Amount", "category": "Category", "currency": "Currency",
                "note": "Note"}  # fmt: skip
 
@@ -30,6 +31,12 @@ class AdjustFailed(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class HistoryLoaded(Message):
+    def __init__(self, entries: list[fc.HistoryEntry]) -> None:
+        super().__init__()
+        self.entries = entries
 
 
 class AdjustForm(ForwardWorkerErrors, ModalScreen[str | None]):
@@ -68,10 +75,31 @@ class AdjustForm(ForwardWorkerErrors, ModalScreen[str | None]):
             yield Static("Note (optional)", classes="adjust-label")
             yield Input(placeholder="why", id="adjust-note", compact=True, max_length=fc.NOTE_MAX)
             yield Static("", id="adjust-error")
+            yield Static("", id="adjust-history", classes="adjust-label")
             yield Static("ctrl+s save · esc cancel", classes="prompt-hint")
 
     def on_mount(self) -> None:
         self.query_one("#adjust-amount", Input).focus()
+        self.load_history()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="adjust-history")
+    def load_history(self) -> None:
+        with database.connection_context():
+            entries = fc.history(self.period, self.person.id, limit=HISTORY)
+        self.post_message(HistoryLoaded(entries))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        """The latest adjustments of this person and period, newest first, who and when."""
+        if not message.entries:
+            self.query_one("#adjust-history", Static).update("No adjustments yet.")
+            return
+        lines = [f"{e.at:%-d %b %H:%M} {clean(e.by_name, 40, single_line=True)}: "
+                 f"{fc.CATEGORY_WORDS[e.category]} {money(e.amount)} {e.currency}"
+                 + (f" ({clean(e.note, 60, single_line=True)})" if e.note else "")
+                 for e in message.entries]  # fmt: skip
+        self.query_one("#adjust-history", Static).update(
+            safe("History:\n" + "\n".join(lines))
+        )
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

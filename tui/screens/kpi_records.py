@@ -94,6 +94,15 @@ class KpiRecordsScreen(BaseScreen):
         self.loading = False
         self.refresh_bindings()
 
+    def on_records_changed(self, message) -> None:  # noqa: ANN001 (tui.messages.RecordsChanged)
+        """Deals or activities changed: read the first page again (a hint, re-read under RLS)."""
+        changes = message.changes
+        if getattr(changes, "everything", False) or any(
+            changes.touches(t) for t in ("opportunity", "activity")
+        ):
+            self.loading = True
+            self.load(None)
+
     def on_record_list_near_end(self, message: RecordList.NearEnd) -> None:
         if self.next_after is not None and not self.loading:
             self.loading = True
