@@ -187,7 +187,7 @@ def kpis(period: Period, currency: str = "EUR", now: datetime | None = None) -> 
     reps = r["reps"]
     per = Decimal(r["activities"]) / (reps * days) if reps and days else None
     out.append(Kpi("activities_per_rep_day", "Activities per rep per day", per,
-                   f"{per:.1f}" if per is not None else "–",
+                   (f"{per:.1f}" if per >= 1 else f"{per:.2f}") if per is not None else "–",
                    f"{r['activities']} by {reps} reps over {days} weekdays"))  # fmt: skip
     by_outcome = r["by_outcome"] or {}
     calls = sum(by_outcome.values())

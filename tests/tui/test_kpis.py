@@ -59,6 +59,8 @@ async def test_figures_and_the_records_behind_one(pg, db_name, org, tmp_path, mo
         shown = "\n".join(lines(app))
         assert all(f"Deal {k}" in shown for k in ("r4", "o3", "b2", "s2"))
         assert "Deal r1" not in shown  # open deals are not behind the win rate
+        r4 = next(line for line in lines(app) if "Deal r4" in line)
+        assert "Account of ray" in r4 and "Won" in r4 and "Ray Rep" in r4 and len(r4) <= 80
         await pilot.press("ctrl+e")
         assert isinstance(app.screen, ExportPrompt)
         await pilot.press("enter")

@@ -26,13 +26,13 @@ from tui.widgets.record_list import RecordList
 def record_line(r: object, width: int) -> Content:
     if isinstance(r, kpis.DealRecord):
         when = r.closed_at.date() if r.closed_at else r.expected_close
-        head = (f"{money(r.amount):>6} {r.currency} {when:%d %b %y} " if when
-                else f"{money(r.amount):>6} {r.currency} {'':9} ")  # fmt: skip
+        day = f"{when:%d %b %y}" if when else ""
+        head = f"{money(r.amount):>6} {fit(r.currency, 3)} {day:<9} "
         rest = max(width - len(head), 0)
-        name_w = max(rest * 2 // 5, 1)
-        acc_w = max(rest - name_w - 2 - 12 - 1, 1)
+        name_w, stage_w, owner_w = max(rest * 3 // 10, 1), 10, 12
+        acc_w = max(rest - name_w - stage_w - owner_w - 3, 1)
         return Content(head + f"{fit(r.name, name_w)} {fit(r.account, acc_w)} "
-                       f"{fit(r.stage, 12)} {fit(r.owner or '', max(rest - name_w - acc_w - 15, 0))}")  # noqa: E501
+                       f"{fit(r.stage, stage_w)} {fit(r.owner or '', owner_w)}")
     assert isinstance(r, kpis.ActivityRecord)
     at = r.due_at if r.due_at and r.kind == "task" else r.occurred_at
     head = f"{at:%d %b %H:%M} {fit(r.kind, 7)} {fit(r.outcome or '', 10)} "
