@@ -279,3 +279,15 @@ def test_adjust_validates_each_field(pg, db_name, org):
         assert fc.parse_amount("1.5M") == Decimal("1500000.00")
         assert fc.parse_amount("120 000") == Decimal("120000.00")
         assert fc.may_adjust(ray) and not fc.may_adjust(org.users["sal"])
+
+
+def test_an_admin_sees_everyone(admin_dsn, org):
+    configure(admin_dsn, "switchboard")
+    with database.connection_context():
+        f = fc.forecast(DEC)
+        assert fc.adjustable([org.users["ray"], org.users["tom"]]) == {org.users["ray"],
+                                                                      org.users["tom"]}
+        fc.adjust(DEC, org.users["tom"], "pipeline", "1", "EUR")  # admins adjust anyone
+    assert figures(f.total) == ORG_DEC and figures(f.team(org.teams["Org"])) == ORG_DEC
+    assert {r.name for r in f.rows if r.kind == "team"} == {"Org", "North", "Alpha", "Beta",
+                                                            "South"}  # fmt: skip
