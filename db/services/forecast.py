@@ -229,8 +229,10 @@ def build(period: Period, currency: str, currencies: tuple[str, ...], people: li
         children.setdefault(parent if parent in teams else None, []).append(tid)
 
     out: list[Row] = []
+    seen: set[int] = set()
 
     def walk(tid: int, depth: int) -> Row:
+        seen.add(tid)
         at = len(out)
         out.append(Row("team", tid, teams[tid][0], depth, Figures()))  # replaced below
         members = sorted(person_rows.get(tid, []), key=lambda r: r.name.lower())
@@ -239,7 +241,8 @@ def build(period: Period, currency: str, currencies: tuple[str, ...], people: li
             out.append(replace(m, depth=depth + 1))
             parts.append(m)
         for child in sorted(children.get(tid, []), key=lambda c: teams[c][0].lower()):
-            parts.append(walk(child, depth + 1))
+            if child not in seen:
+                parts.append(walk(child, depth + 1))
         row = _sum("team", tid, teams[tid][0], depth, parts)
         out[at] = row
         return row
@@ -247,6 +250,11 @@ def build(period: Period, currency: str, currencies: tuple[str, ...], people: li
     tops: list[Row] = []
     for tid in sorted(children.get(None, []), key=lambda c: teams[c][0].lower()):
         tops.append(walk(tid, 0))
+    # Teams in a loop of parents (the schema forbids only a team being its own parent) have no
+    # root: shown from their lowest id, so nobody's figures go missing.
+    for tid in sorted(teams):
+        if tid not in seen:
+            tops.append(walk(tid, 0))
     for m in sorted(person_rows.get(None, []), key=lambda r: r.name.lower()):
         out.append(m)
         tops.append(m)

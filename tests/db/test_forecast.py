@@ -291,3 +291,16 @@ def test_an_admin_sees_everyone(admin_dsn, org):
     assert figures(f.total) == ORG_DEC and figures(f.team(org.teams["Org"])) == ORG_DEC
     assert {r.name for r in f.rows if r.kind == "team"} == {"Org", "North", "Alpha", "Beta",
                                                             "South"}  # fmt: skip
+
+
+def test_teams_in_a_loop_still_count_once():
+    # A -> B -> A (possible: only parent = id is refused); one person in each, 100 closed each
+    people = [("person", 1, "Ann", 10, [{"c": "EUR", "closed": "100", "commit_open": "0",
+                                         "best_open": "0", "pipeline": "0", "weighted": "0",
+                                         "open": 0, "won": 1}], None),
+              ("person", 2, "Bo", 11, [{"c": "EUR", "closed": "100", "commit_open": "0",
+                                        "best_open": "0", "pipeline": "0", "weighted": "0",
+                                        "open": 0, "won": 1}], None)]  # fmt: skip
+    f = fc.build(DEC, "EUR", ("EUR",), people, {10: ("A", 11), 11: ("B", 10)})
+    assert [r.name for r in f.rows] == ["A", "Ann", "B", "Bo"]
+    assert f.total.own.closed == Decimal(200)  # A holds B: 100 + 100, counted once
