@@ -17,7 +17,14 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import b4_account_tree, b5_timeline, b9_cold_start, b12_audit, bp_presence
+from bench import (
+    b4_account_tree,
+    b5_timeline,
+    b9_cold_start,
+    b12_audit,
+    b16_forecast,
+    bp_presence,
+)
 from bench.common import Row, table
 from bench.dataset import Dataset, prepare
 from db import demo
@@ -31,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B12": ("audit_log", b12_audit.run, 200),
     # presence (issue 11 part 2): not in BENCHMARKS.md; what a record screen pays per call
     "BP": ("presence", bp_presence.run, 200),
+    "B16": ("forecast_kpis", b16_forecast.run, 50),
 }
 
 

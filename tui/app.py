@@ -42,6 +42,18 @@ def _my_day() -> Screen:
     return MyDayScreen()
 
 
+def _forecast() -> Screen:
+    from tui.screens.forecast import ForecastScreen
+
+    return ForecastScreen()
+
+
+def _kpis() -> Screen:
+    from tui.screens.kpis import KpiScreen
+
+    return KpiScreen()
+
+
 def _trash() -> Screen:
     from tui.screens.trash import TrashScreen
 
@@ -58,6 +70,8 @@ def _admin() -> Screen:
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
+    "forecast": _forecast,
+    "kpis": _kpis,
     "trash": _trash,
     "admin": _admin,
 }
@@ -77,6 +91,8 @@ def _driver() -> type[Driver] | None:
 MODE_WORDS = {
     "accounts": ("Accounts", "The account tree"),
     "my_day": ("My day", "Follow-ups due today and overdue"),
+    "forecast": ("Forecast", "Commit, best case and pipeline by month and quarter, per team"),
+    "kpis": ("KPIs", "Win rate, deal size, cycle, coverage, activity, overdue follow-ups"),
     "trash": ("Trash", "Deleted records: restore, and purge for admins"),
     "admin": ("Admin", "Users, teams, sharing and the audit log"),
 }
@@ -95,6 +111,10 @@ class SwitchboardApp(OrderedKeysApp):
                 id="go-accounts", show=False),
         Binding("3", "switch_mode('my_day')", "My day", tooltip="My follow-ups due today and "
                 "overdue (t: my activity timeline)", id="go-my-day", show=False),
+        Binding("7", "switch_mode('forecast')", "Forecast", tooltip="Commit, best case and "
+                "pipeline by month and quarter, rolled up by team", id="go-forecast", show=False),
+        Binding("8", "switch_mode('kpis')", "KPIs", tooltip="Win rate, deal size, cycle, "
+                "coverage, activity, exceptions", id="go-kpis", show=False),
         Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",

@@ -10,6 +10,8 @@ from __future__ import annotations
 EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("1", "Accounts (the tree)"),
     ("3", "My day (follow-ups due)"),
+    ("7", "Forecast (by month or quarter, per team)"),
+    ("8", "KPIs (each figure opens its records)"),
     ("9", "Trash"),
     ("0", "Admin (admins only)"),
     ("?", "Help: every key of this screen"),
