@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from db import prepared
 from db.connection import database
 from db.errors import NotFound, StaleRecord, ValidationError, ValidationErrors
-from db.services import users
+from db.services import applied, users
 
 # The CHECK constraints of db/migrations/0001_schema.sql (tests compare the two).
 KINDS = ("call", "email", "meeting", "note", "task", "webinar", "letter", "sms")
@@ -35,6 +35,12 @@ PAGE = 50
 EDITABLE = (
     "kind", "direction", "subject", "body", "occurred_at", "duration_seconds", "outcome",
     "due_at", "assignee_id",
+)  # fmt: skip
+
+# log()'s keyword arguments that the offline outbox stores (besides the client UUID).
+LOG_FIELDS = (
+    "kind", "subject", "body", "outcome", "duration_seconds", "occurred_at", "direction",
+    "account_id", "contact_id", "opportunity_id", "case_id", "due_at", "assignee_id",
 )  # fmt: skip
 
 Cursor = tuple[datetime, int]
@@ -463,9 +469,16 @@ def update(activity_id: int, version: int, **changes: Any) -> Activity:
         return get(activity_id)
 
 
-def complete(activity_id: int, version: int, done: bool = True) -> Activity:
-    """Mark a follow-up or task done (or open again)."""
+def complete(
+    activity_id: int, version: int, done: bool = True, client_uuid: str | None = None
+) -> Activity:
+    """Mark a follow-up or task done (or open again).
+
+    With a `client_uuid` (the offline outbox) a second call with the same UUID writes nothing
+    and returns the activity as it is (db/services/applied.py)."""
     with database.atomic():
+        if client_uuid and not applied.claim(client_uuid, "complete_followup", activity_id):
+            return get(activity_id)
         _versioned_update(
             activity_id, version, {},
             raw="completed_at = now()" if done else "completed_at = NULL",
@@ -473,12 +486,16 @@ def complete(activity_id: int, version: int, done: bool = True) -> Activity:
         return get(activity_id)
 
 
-def reschedule(activity_id: int, version: int, due: date | datetime) -> Activity:
-    """Move a follow-up to a new due date (today or later)."""
+def reschedule(
+    activity_id: int, version: int, due: date | datetime, client_uuid: str | None = None
+) -> Activity:
+    """Move a follow-up to a new due date (today or later); `client_uuid` as in complete()."""
     due_at = due if isinstance(due, datetime) else local_midnight(due)
-    if local_day(due_at) < date.today():
-        raise ValidationError("due_at", "the new due date cannot be in the past")
     with database.atomic():
+        if client_uuid and not applied.claim(client_uuid, "reschedule_followup", activity_id):
+            return get(activity_id)
+        if local_day(due_at) < date.today():
+            raise ValidationError("due_at", "the new due date cannot be in the past")
         current = get(activity_id)
         _raise(_validate({**_values_of(current), "due_at": due_at}))
         _versioned_update(activity_id, version, {"due_at": due_at})
