@@ -81,6 +81,7 @@ class Agent:
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # ms, per stored write
+    timed: list[tuple[float, float]] = field(default_factory=list)  # (s after start, ms)
     lag: list[float] = field(default_factory=list)  # ms a write started after its schedule
     errors: list[str] = field(default_factory=list)
     retries: int = 0
@@ -145,9 +146,21 @@ class _PerThreadLogin:
 
 
 def _agent_loop(
-    agents: list[Agent], start: float, seconds: float, period: float, run_id: str, res: Results
+    agents: list[Agent],
+    clock: dict[str, float],
+    ready: threading.Barrier,
+    go: threading.Event,
+    seconds: float,
+    period: float,
+    run_id: str,
+    res: Results,
 ) -> None:
-    """One connection's thread: the due sends of its agents in schedule order."""
+    """One connection's thread: the due sends of its agents in schedule order.
+
+    Warm-up first (untimed): the connection is made and one call is logged through the same
+    service (an agent's app is connected long before the first call of the hour; a new
+    backend's first statements load the catalogs and policies, ~10-30 ms of CPU each, and 200
+    of them at once would be a log-in storm, not this benchmark). Then all wait for the start."""
     _PerThreadLogin.local.user = agents[0].login
     schedule = sorted(
         (a.offset + k * period, a)
@@ -157,6 +170,12 @@ def _agent_loop(
     ) if agents else []  # fmt: skip
     try:
         with database.connection_context():
+            contact, account = agents[0].contacts[0]
+            activities.log("call", body=f"b11warm {run_id} {agents[0].index}",
+                           contact_id=contact, account_id=account)  # fmt: skip
+            ready.wait()
+            go.wait()
+            start = clock["start"]
             for n, (at, agent) in enumerate(schedule):
                 due = start + at
                 wait = due - time.perf_counter()
@@ -182,6 +201,7 @@ def _agent_loop(
                 done = time.perf_counter()
                 with res.lock:
                     res.latencies.append((done - max(began, due)) * 1000)
+                    res.timed.append((at, res.latencies[-1]))
                     res.lag.append(max(0.0, began - due) * 1000)
     finally:
         _PerThreadLogin.local.user = None
@@ -271,15 +291,28 @@ def run(
                                ds.schema, stop, BOARD_EVERY_S, res))
         for i in range(managers)
     ]  # fmt: skip
-    start = time.perf_counter() + 1.0
+    clock: dict[str, float] = {}
+    live_groups = [g for g in groups if g]
+    ready = threading.Barrier(len(live_groups) + 1)
+    go = threading.Event()
     threads = [
-        threading.Thread(target=_agent_loop, args=(g, start, seconds, period, run_id, res),
-                         daemon=True)
-        for g in groups if g
+        threading.Thread(target=_agent_loop,
+                         args=(g, clock, ready, go, seconds, period, run_id, res), daemon=True)
+        for g in live_groups
     ]  # fmt: skip
     try:
-        for t in mgr_threads + threads:
+        for t in threads:
             t.start()
+        warm0 = time.perf_counter()
+        try:
+            ready.wait(timeout=600.0)
+        except threading.BrokenBarrierError:
+            raise RuntimeError("the agents' connections did not all warm up") from None
+        warm_s = time.perf_counter() - warm0
+        for t in mgr_threads:
+            t.start()
+        start = clock["start"] = time.perf_counter() + 1.0
+        go.set()
         for t in threads:
             t.join()
         stop.set()
@@ -306,16 +339,23 @@ def run(
     floor = _floor(_dsn(ds.user_dsn, agent_logins[0]), ds.schema, contacts[agent_logins[0]],
                    floor_n, run_id)  # fmt: skip
     with installer_cursor(ds.installer_dsn, ds.schema) as cur:
-        cur.execute("DELETE FROM activity WHERE body LIKE %s", (f"b11floor {run_id} %",))
+        cur.execute("DELETE FROM activity WHERE body LIKE %s OR body LIKE %s",
+                    (f"b11floor {run_id} %", f"b11warm {run_id} %"))  # fmt: skip
         cur.connection.commit()
 
     lat = res.latencies or [0.0]
+    windows = []
+    for w in range(0, int(seconds + 9.999) // 10 * 10, 10):
+        chunk = [ms for at, ms in res.timed if w <= at < w + 10]
+        windows.append(round(percentile(chunk, 0.95), 2) if chunk else None)
     p50, p95, p99 = (percentile(lat, q) for q in (0.5, 0.95, 0.99))
     f95 = percentile(floor, 0.95)
     detail = {
         "agents": agents, "connections": n_conn, "agent_logins": len(agent_logins),
         "manager_logins": min(managers, len(manager_logins)), "managers": managers,
-        "seconds": seconds, "period_s": period, "wall_s": round(wall, 2), "sent": len(sent),
+        "seconds": seconds, "period_s": period, "wall_s": round(wall, 2),
+        "warm_up_s": round(warm_s, 2),
+        "sent": len(sent), "p95_per_10s": windows,
         "stored": distinct, "stored_by_body": stored_bodies, "lost": lost,
         "duplicated": duplicated, "errors": len(res.errors), "retries": res.retries,
         "first_errors": res.errors[:3], "writes_per_s": round(len(sent) / max(wall, 1e-9), 1),
