@@ -127,6 +127,23 @@ class Outbox:
         name = f"outbox-{_SAFE.sub('_', login)}@{_SAFE.sub('_', database)}.jsonl"
         return cls((directory or state_dir()) / name)
 
+    @classmethod
+    def for_connection(cls, dsn: str, schema: str, directory: Path | None = None) -> Outbox:
+        """The outbox of whoever `dsn` logs in as, on its database and schema (known without
+        reaching the server: an app started while it is down still finds what waits)."""
+        import getpass
+        import hashlib
+
+        from psycopg2.extensions import parse_dsn
+
+        params = parse_dsn(dsn)
+        login = params.get("user") or os.environ.get("PGUSER") or getpass.getuser()
+        where = f"{params.get('host') or 'local'}:{params.get('port') or 5432}"
+        database = f"{params.get('dbname') or login}.{schema}"
+        # The server in the name too: the same database name on two servers is two outboxes.
+        digest = hashlib.sha256(where.encode()).hexdigest()[:8]
+        return cls.for_login(login, f"{database}-{digest}", directory)
+
     # -- writing ------------------------------------------------------------------------------
 
     def _ensure_dir(self) -> None:

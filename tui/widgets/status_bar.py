@@ -35,6 +35,7 @@ class StatusBar(Widget):
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
     clock: reactive[str] = reactive("")
+    outbox_waiting: reactive[int] = reactive(0)  # writes saved on this machine (db/outbox.py)
 
     def on_mount(self) -> None:
         self._tick()
@@ -61,6 +62,8 @@ class StatusBar(Widget):
     def render(self) -> Content:
         width = self.content_region.width
         right = f"{self.state}   {self.clock}"
+        if self.outbox_waiting:
+            right = f"⇡{self.outbox_waiting} waiting   {right}"
         room = max(width - cell_len(right) - 2, 0)
         who = self.who
         if cell_len(who) > room:
