@@ -215,13 +215,19 @@ class SwitchboardApp(OrderedKeysApp):
         if not box.waiting():
             self.post_message(OutboxChanged(box.count()))
             return
-        try:
-            with database.connection_context():
-                result = replay(box)
-        except Exception as exc:  # the connection itself could not be made
-            if not unavailable(exc):
-                raise
-            result = ReplayResult(stopped=str(exc), left=box.count())
+        # After a restart of the server the pool still holds connections to the old one; each
+        # fails once (and is dropped). Try again until one works or a new one cannot be made.
+        for _attempt in range((getattr(database, "_max_connections", 8) or 8) + 1):
+            try:
+                with database.connection_context():
+                    result = replay(box)
+            except Exception as exc:  # the connection itself could not be made
+                if not unavailable(exc):
+                    raise
+                result = ReplayResult(stopped=str(exc), left=box.count())
+                break
+            if not result.stopped:
+                break
         self.post_message(OutboxReplayed(result))
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
