@@ -375,30 +375,35 @@ def log(
         "due_at": due_at, "assignee_id": assignee_id,
     }  # fmt: skip
     key = str(uuid.UUID(str(client_uuid))) if client_uuid else str(uuid.uuid4())
-    errors = _validate(values)
-    with database.atomic():
-        existing = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
-        if existing:
-            return get(existing[0])
-        errors += _check_links(values)
+    # One statement stores and reads back the row (an INSERT is its own transaction): three
+    # round trips with the link checks instead of seven (BEGIN, a look-up by UUID, the links,
+    # INSERT, a re-read, COMMIT). Under 200 agents' load that halved the write's p95 (B11).
+    errors = _validate(values) + _check_links(values)
+    if errors:
+        stored = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+        if stored:  # a replay of a write stored before its links changed: it is there
+            return get(stored[0])
         _raise(errors)
-        columns = [k for k, v in values.items() if v is not None]
-        placeholders = ", ".join(["%s"] * (len(columns) + 1))
-        if due_at is not None and assignee_id is None:
-            columns_sql = ", ".join(["client_uuid", *columns, "assignee_id"])
-            placeholders += ", current_app_user_id()"
-        else:
-            columns_sql = ", ".join(["client_uuid", *columns])
-        row = _one(
-            f"INSERT INTO activity ({columns_sql}) VALUES ({placeholders}) "
-            "ON CONFLICT (client_uuid) DO NOTHING RETURNING id",
-            (key, *[values[c] for c in columns]),
-        )
-        if row is None:  # a concurrent replay won the race: return what it stored
-            row = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
-            if row is None:
-                raise NotFound("the activity was stored by a replay but is not visible to you")
-        return get(row[0])
+    columns = [k for k, v in values.items() if v is not None]
+    placeholders = ", ".join(["%s"] * (len(columns) + 1))
+    if due_at is not None and assignee_id is None:
+        columns_sql = ", ".join(["client_uuid", *columns, "assignee_id"])
+        placeholders += ", current_app_user_id()"
+    else:
+        columns_sql = ", ".join(["client_uuid", *columns])
+    row = _one(
+        f"WITH a AS (INSERT INTO activity ({columns_sql}) VALUES ({placeholders}) "
+        "ON CONFLICT (client_uuid) DO NOTHING RETURNING *) "
+        f"SELECT {_COLUMNS}, a.body FROM a {_JOINS}",
+        (key, *[values[c] for c in columns]),
+    )
+    if row is not None:
+        return _row(row[:-1], body=row[-1])
+    # Stored before (a retried save, a replay, or a concurrent one that won): return that.
+    stored = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+    if stored is None:
+        raise NotFound("the activity was stored by a replay but is not visible to you")
+    return get(stored[0])
 
 
 def get(activity_id: int) -> Activity:
