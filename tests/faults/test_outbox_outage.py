@@ -213,3 +213,35 @@ def start_app(dsn: str, screen: str) -> PtyApp:
     os.close(slave)
     app.output = b""
     return app
+
+
+async def test_a_save_in_flight_when_the_server_stops_is_stored_once(world, server):
+    """The save is held by another session's lock (it has sent its INSERT and waits), and the
+    server stops under it: the call goes to the outbox and arrives once after the restart."""
+    from textual.widgets import TextArea
+
+    data, name, dsn, _followup = world
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.me is not None and app.outbox is not None)
+        app.push_screen(LogActivityScreen(contact_id=data.contact_id, about="Anna Lind"))
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#body", TextArea).load_text("in flight")
+        holder = psycopg2.connect(server.dsn(name), options=f"-c search_path={SCHEMA}")
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM contact WHERE id = %s FOR UPDATE", (data.contact_id,))
+
+        def waiting() -> bool:
+            return one(server, name, "SELECT count(*) FROM pg_stat_activity WHERE "
+                       "wait_event_type = 'Lock' AND usename = 'rita'") == 1  # fmt: skip
+
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, waiting)
+        server.stop(mode="fast")
+        holder.close()
+        await wait_until(pilot, lambda: app.screen is not form and app.outbox_waiting == 1)
+        server.start()
+        app.post_message(ConnectionChanged(True))
+        await wait_until(pilot, lambda: app.outbox_waiting == 0, timeout=30)
+    assert one(server, name, "SELECT count(*) FROM activity WHERE body = 'in flight'") == 1
