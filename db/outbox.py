@@ -31,9 +31,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import peewee
-import psycopg2
-
 from db.errors import Conflict, DatabaseUnavailable, StaleRecord, SwitchboardError
 
 KINDS = ("log_activity", "edit_contact", "complete_followup", "reschedule_followup")
@@ -279,15 +276,15 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def unavailable(exc: BaseException) -> bool:
-    """True when `exc` means the database cannot be reached (the write must wait)."""
+    """True when `exc` means the database cannot be reached (the write must wait): a lost or
+    refused connection, a terminated backend, a statement timeout. Not a lock timeout (someone
+    holds the record: the form says who) nor any refusal of the database."""
     from db.services.failures import explain
 
     if isinstance(exc, DatabaseUnavailable):
         return True
-    if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
-        return True
-    if isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
-        return True
+    if isinstance(exc, SwitchboardError):
+        return False
     return isinstance(explain(exc), DatabaseUnavailable)
 
 

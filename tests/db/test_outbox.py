@@ -248,3 +248,17 @@ def test_applied_writes_are_private_and_append_only(data, pg, db_name, installer
         sam.close()
         rita.close()
     assert scalar(installer_dsn, "SELECT count(*) FROM applied_write") == 1
+
+
+def test_what_counts_as_an_unreachable_database():
+    import peewee
+    import psycopg2.errors
+
+    assert ob.unavailable(DatabaseUnavailable("down"))
+    assert ob.unavailable(psycopg2.OperationalError("server closed the connection"))
+    assert ob.unavailable(psycopg2.InterfaceError("connection already closed"))
+    assert ob.unavailable(peewee.OperationalError("connection refused"))
+    assert ob.unavailable(psycopg2.errors.AdminShutdown("terminating connection"))
+    assert not ob.unavailable(psycopg2.errors.LockNotAvailable("lock timeout"))
+    assert not ob.unavailable(psycopg2.errors.CheckViolation("bad value"))
+    assert not ob.unavailable(ValueError("a bug"))
