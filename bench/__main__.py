@@ -62,8 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--dsn", help="superuser DSN of a server to use instead of the bench's")
     parser.add_argument("--reps", type=int, help="repetitions (default: 50 lookups, 10 starts)")
-    parser.add_argument("--agents", type=int, help="B11: simulated agents (default 200)")
-    parser.add_argument("--seconds", type=float, help="B11: how long they log calls (default 60)")
+    parser.add_argument("--agents", type=int,
+                        help="B11: simulated agents (default 200; 2 x --reps when given)")
+    parser.add_argument("--seconds", type=float,
+                        help="B11: how long they log calls (default 60; 2 when --reps is given)")
     args = parser.parse_args(argv)
     selected = [s.strip().upper() for s in (args.only or ",".join(BENCHMARKS)).split(",") if s]
     unknown = [s for s in selected if s not in BENCHMARKS]
@@ -79,8 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, run, reps = BENCHMARKS[key]
         print(f"running {key} {name} ...", file=sys.stderr)
         if key == "B11":
-            rows.extend(run(ds, args.reps or reps, agents=args.agents or 200,
-                            seconds=args.seconds or 60.0))  # fmt: skip
+            # --reps alone (the smoke tests) makes it tiny: 2 x reps agents for 2 s.
+            tiny = args.reps is not None
+            rows.extend(run(ds, args.reps or reps,
+                            agents=args.agents or (max(2, 2 * args.reps) if tiny else 200),
+                            seconds=args.seconds or (2.0 if tiny else 60.0)))  # fmt: skip
             continue
         rows.extend(run(ds, args.reps or reps))
     print(table(rows))
