@@ -80,6 +80,9 @@ def world(server):
     with database.connection_context():
         followup = acts.log("task", subject="send the offer", contact_id=data.contact_id,
                             due_at=datetime.now().astimezone())  # fmt: skip
+        data.ids["later"] = acts.log("task", subject="book the visit",
+                                     contact_id=data.contact_id,
+                                     due_at=datetime.now().astimezone()).id  # fmt: skip
     database.close_all()
     try:
         yield data, name, dsn, followup
@@ -123,23 +126,32 @@ async def test_everything_entered_while_the_server_is_down_arrives_once(world, s
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is my_day and app.outbox_waiting == 1)
         # Done on My day.
-        my_day.query_one(RecordList).focus()
+        listing = my_day.query_one(RecordList)
+        listing.focus()
+        assert [a.id for a in listing.items] == [followup.id, data.ids["later"]]
         await pilot.press("x")
         await wait_until(pilot, lambda: app.outbox_waiting == 2)
-        assert not my_day.query_one(RecordList).items  # off the list, as if stored
+        assert [a.id for a in listing.items] == [data.ids["later"]]  # off the list
+        # Rescheduled on My day (r, a new day, enter).
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.screen is not my_day)
+        await pilot.press("+", "3", "enter")
+        await wait_until(pilot, lambda: app.outbox_waiting == 3)
+        assert not listing.items
         # A call logged in the form, and a quick call (l c, notes, ctrl+s).
         for notes in ("called during the outage", "quick call during the outage"):
             app.push_screen(LogActivityScreen(contact_id=data.contact_id, about="Anna Lind"))
             await pilot.pause()
             await pilot.press("c", *notes, "ctrl+s")
             await wait_until(pilot, lambda: app.screen is my_day)
-        await wait_until(pilot, lambda: app.outbox_waiting == 4)
+        await wait_until(pilot, lambda: app.outbox_waiting == 5)
         bar = my_day.query_one(StatusBar)
-        await wait_until(pilot, lambda: bar.outbox_waiting == 4)
-        assert "⇡4 waiting" in str(bar.render())
+        await wait_until(pilot, lambda: bar.outbox_waiting == 5)
+        assert "⇡5 waiting" in str(bar.render())
         assert any("Saved on this machine" in str(n.message) for n in app._notifications)
         assert [e.kind for e in app.outbox.waiting()] == [
-            "edit_contact", "complete_followup", "log_activity", "log_activity"
+            "edit_contact", "complete_followup", "reschedule_followup", "log_activity",
+            "log_activity",
         ]  # fmt: skip
 
         server.start()
@@ -155,7 +167,9 @@ async def test_everything_entered_while_the_server_is_down_arrives_once(world, s
                "NOT NULL", (followup.id,)) == followup.version + 1  # fmt: skip
     assert one(server, name, "SELECT city FROM contact WHERE id = %s",
                (data.contact_id,)) == "Göteborg"  # fmt: skip
-    assert one(server, name, "SELECT count(*) FROM applied_write") == 2
+    assert one(server, name, "SELECT (due_at::date - current_date) || ' ' || version FROM "
+               "activity WHERE id = %s", (data.ids["later"],)) == "3 2"  # fmt: skip
+    assert one(server, name, "SELECT count(*) FROM applied_write") == 3
     assert outbox_of(dsn).count() == 0
 
 
