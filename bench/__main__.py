@@ -21,6 +21,7 @@ from bench import (
     b4_account_tree,
     b5_timeline,
     b9_cold_start,
+    b11_agents_under_load,
     b12_audit,
     b16_forecast,
     bp_presence,
@@ -34,6 +35,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),
     "B9": ("cold_start", b9_cold_start.run, 10),
+    # 200 agents x one call per 2 s for 60 s (--agents, --seconds make it smaller)
+    "B11": ("agents_under_load", b11_agents_under_load.run, 0),
     # adds the dataset's audit log (2M entries at 1.0) the first time it runs on it
     "B12": ("audit_log", b12_audit.run, 200),
     # presence (issue 11 part 2): not in BENCHMARKS.md; what a record screen pays per call
@@ -70,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--dsn", help="superuser DSN of a server to use instead of the bench's")
     parser.add_argument("--reps", type=int, help="repetitions (default: 50 lookups, 10 starts)")
+    parser.add_argument("--agents", type=int,
+                        help="B11: simulated agents (default 200; 2 x --reps when given)")
+    parser.add_argument("--seconds", type=float,
+                        help="B11: how long they log calls (default 60; 2 when --reps is given)")
     args = parser.parse_args(argv)
     selected = [s.strip().upper() for s in (args.only or ",".join(BENCHMARKS)).split(",") if s]
     unknown = [s for s in selected if s not in BENCHMARKS]
@@ -84,6 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key in selected:
         name, run, reps = BENCHMARKS[key]
         print(f"running {key} {name} ...", file=sys.stderr)
+        if key == "B11":
+            # --reps alone (the smoke tests) makes it tiny: 2 x reps agents for 2 s.
+            tiny = args.reps is not None
+            rows.extend(run(ds, args.reps or reps,
+                            agents=args.agents or (max(2, 2 * args.reps) if tiny else 200),
+                            seconds=args.seconds or (2.0 if tiny else 60.0)))  # fmt: skip
+            continue
         rows.extend(run(ds, args.reps or reps))
     print(table(rows))
     if args.json:

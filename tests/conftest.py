@@ -70,6 +70,13 @@ class TestServer:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory, monkeypatch) -> None:
+    """The app's state directory (the offline outbox, db/outbox.py) in a temporary place:
+    tests never write into the real ~/.local/state, nor read what another test left there."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[TestServer]:
     """The session's PostgreSQL server (throwaway, or SWITCHBOARD_TEST_DSN)."""

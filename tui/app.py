@@ -13,16 +13,19 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from db import connection
 from db.connection import database
 from db.errors import DatabaseUnavailable, SwitchboardError
+from db.outbox import Entry, Outbox, ReplayResult, replay, unavailable
 from db.presence import SWEEP_INTERVAL_S
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.keys import OrderedKeysApp, keys_belong_to_form
-from tui.messages import ConnectionChanged, SessionLoaded
+from tui.messages import ConnectionChanged, OutboxChanged, OutboxReplayed, SessionLoaded
 from tui.presence import PresenceLink
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -119,6 +122,8 @@ class SwitchboardApp(OrderedKeysApp):
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
                 id="go-admin", show=False),
+        Binding("ctrl+o", "outbox", "Outbox", tooltip="Writes saved on this machine, waiting "
+                "to be sent", id="outbox", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave Switchboard", id="quit", priority=True),
         Binding("ctrl+l", "repaint", "Repaint", tooltip="Draw the whole screen again",
@@ -128,6 +133,11 @@ class SwitchboardApp(OrderedKeysApp):
     listing_keys = False  # True while help reads the keys of the screen under it
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
+    outbox_waiting: reactive[int] = reactive(0)  # writes in the outbox (waiting or failed)
+    # While writes wait, try again this long after one was queued (a terminated backend with
+    # the server up: sent at once, nearly), then this often (besides on ConnectionChanged).
+    OUTBOX_FIRST_RETRY_S = 2.0
+    OUTBOX_RETRY_S = 10.0
 
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
@@ -140,6 +150,8 @@ class SwitchboardApp(OrderedKeysApp):
         self.rights: Rights = NOBODY
         # Who else has a record open (tui/presence.py); connected by start(), after the login.
         self.presence = PresenceLink(None)
+        self.outbox: Outbox | None = None
+        self._outbox_retry: Timer | None = None
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
@@ -162,6 +174,7 @@ class SwitchboardApp(OrderedKeysApp):
         # STOPGAP until the live hub's slow poll sweeps (db/live.py): remove this timer then,
         # and call self.presence.sweep() from that poll instead (docs/presence.md "Merge").
         self.set_interval(SWEEP_INTERVAL_S, self.presence.sweep, name="presence-stopgap-sweep")
+        self.open_outbox()
 
 
     def _exit_when_ready(self) -> None:
@@ -212,6 +225,94 @@ class SwitchboardApp(OrderedKeysApp):
             # again (the old backend's rows go with the next sweep).
             self.presence.reconnected()
         self.live = message.live
+        if message.live:
+            self.replay_outbox()
+
+    # -- the offline outbox (db/outbox.py, docs/outbox.md) -----------------------------------
+
+    def open_outbox(self) -> None:
+        """This login's outbox on this database; what an earlier run left is sent now."""
+        try:
+            current = connection.settings()
+        except RuntimeError:
+            return  # not configured (some tests build the app without a database)
+        self.outbox = Outbox.for_connection(current.dsn, current.schema)
+        self.replay_outbox()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outbox")
+    def replay_outbox(self) -> None:
+        box = self.outbox
+        if box is None:
+            return
+        if not box.waiting():
+            self.post_message(OutboxChanged(box.count()))
+            return
+        # After a restart of the server the pool still holds connections to the old one; each
+        # fails once (and is dropped). Try again until one works or a new one cannot be made.
+        for _attempt in range((getattr(database, "_max_connections", 8) or 8) + 1):
+            try:
+                with database.connection_context():
+                    result = replay(box)
+            except Exception as exc:  # the connection itself could not be made
+                if not unavailable(exc):
+                    raise
+                result = ReplayResult(stopped=str(exc), left=box.count())
+                break
+            if not result.stopped:
+                break
+        self.post_message(OutboxReplayed(result))
+
+    def on_outbox_changed(self, message: OutboxChanged) -> None:
+        self.outbox_waiting = message.waiting
+        if message.note:
+            self.notify(message.note, markup=False, timeout=6)
+        self._retry_outbox_later(self.OUTBOX_FIRST_RETRY_S)
+
+    def on_outbox_replayed(self, message: OutboxReplayed) -> None:
+        result: ReplayResult = message.result  # type: ignore[assignment]
+        self.outbox_waiting = result.left
+        if result.sent:
+            n = len(result.sent)
+            self.notify(f"Sent {n} write{'s' if n > 1 else ''} saved on this machine.",
+                        markup=False, timeout=5)  # fmt: skip
+        if result.failed:
+            n = len(result.failed)
+            self.notify(f"{n} saved write{'s' if n > 1 else ''} could not be stored: "
+                        "ctrl+o shows why.", severity="warning", markup=False,
+                        timeout=10)  # fmt: skip
+        from tui.screens.outbox import OutboxScreen
+
+        if isinstance(self.screen, OutboxScreen):
+            self.screen.load()
+        for entry, _conflict in result.conflicts:
+            self.resolve_outbox_conflict(entry)
+        if result.stopped:
+            self._retry_outbox_later()
+
+    def _retry_outbox_later(self, delay: float | None = None) -> None:
+        box = self.outbox
+        if box is None or self._outbox_retry is not None or not box.waiting():
+            return
+        self._outbox_retry = self.set_timer(delay or self.OUTBOX_RETRY_S, self._outbox_retry_due)
+
+    def _outbox_retry_due(self) -> None:
+        self._outbox_retry = None
+        self.replay_outbox()
+
+    def resolve_outbox_conflict(self, entry: Entry) -> None:
+        """A contact edit that met someone else's change: the form opens with the person's
+        values and saves them through the conflict dialog (nothing they typed is lost)."""
+        if entry.kind != "edit_contact" or keys_belong_to_form(self.screen):
+            return  # the Outbox screen (ctrl+o) offers it again
+        from tui.screens.contact_form import ContactFormScreen
+
+        self.push_screen(ContactFormScreen(entry.payload["contact_id"], replay=entry))
+
+    def action_outbox(self) -> None:
+        from tui.screens.outbox import OutboxScreen
+
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
 
     def on_unmount(self) -> None:
         self.presence.close()  # others see this app leave at once, not at the next sweep
@@ -255,3 +356,6 @@ class SwitchboardApp(OrderedKeysApp):
             if mode == "admin" and not self.rights.is_admin:
                 continue
             yield SystemCommand(f"Go to {name}", what, lambda m=mode: self.switch_mode(m))
+        yield SystemCommand("Outbox: writes waiting to be sent",
+                            "Saved on this machine while the database was away (ctrl+o)",
+                            self.action_outbox)  # fmt: skip

@@ -16,6 +16,7 @@ EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("0", "Admin (admins only)"),
     ("?", "Help: every key of this screen"),
     ("^p", "Command palette (screens by name)"),
+    ("^o", "Outbox: writes waiting to be sent"),
     ("esc", "Back, or cancel a form (asks first if changed)"),
     ("^q", "Quit"),
 )

@@ -22,3 +22,20 @@ class ConnectionChanged(Message):
         super().__init__()
         self.live = live
         self.detail = detail
+
+
+class OutboxChanged(Message):
+    """Writes saved on this machine wait to be sent (db/outbox.py): `waiting` of them."""
+
+    def __init__(self, waiting: int, note: str = "") -> None:
+        super().__init__()
+        self.waiting = waiting
+        self.note = note
+
+
+class OutboxReplayed(Message):
+    """A replay of the outbox ended (db.outbox.ReplayResult)."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__()
+        self.result = result

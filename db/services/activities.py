@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from db import prepared
 from db.connection import database
 from db.errors import NotFound, StaleRecord, ValidationError, ValidationErrors
-from db.services import users
+from db.services import applied, users
 
 # The CHECK constraints of db/migrations/0001_schema.sql (tests compare the two).
 KINDS = ("call", "email", "meeting", "note", "task", "webinar", "letter", "sms")
@@ -35,6 +35,12 @@ PAGE = 50
 EDITABLE = (
     "kind", "direction", "subject", "body", "occurred_at", "duration_seconds", "outcome",
     "due_at", "assignee_id",
+)  # fmt: skip
+
+# log()'s keyword arguments that the offline outbox stores (besides the client UUID).
+LOG_FIELDS = (
+    "kind", "subject", "body", "outcome", "duration_seconds", "occurred_at", "direction",
+    "account_id", "contact_id", "opportunity_id", "case_id", "due_at", "assignee_id",
 )  # fmt: skip
 
 Cursor = tuple[datetime, int]
@@ -262,28 +268,41 @@ def _one(sql: str, params: tuple | dict) -> tuple | None:
 
 
 def _check_links(values: dict[str, Any]) -> list[ValidationError]:
-    """Linked records must exist and be visible; a contact's account is filled in."""
+    """Linked records must exist and be visible; a contact's account is filled in.
+
+    One query for every link given (a save's round trips are most of its time under load:
+    B11): each link is a sub-select that is NULL when the record is missing, trashed or not
+    visible, else an array holding the record's account (or the user's active flag)."""
     errors: list[ValidationError] = []
     checks = (
-        ("contact", "contact_id", "SELECT account_id FROM contact"),
-        ("opportunity", "opportunity_id", "SELECT account_id FROM opportunity"),
-        ("case", "case_id", "SELECT account_id FROM support_case"),
-        ("account", "account_id", "SELECT id FROM account"),
+        ("contact", "contact_id", "SELECT ARRAY[account_id] FROM contact"),
+        ("opportunity", "opportunity_id", "SELECT ARRAY[account_id] FROM opportunity"),
+        ("case", "case_id", "SELECT ARRAY[account_id] FROM support_case"),
+        ("account", "account_id", "SELECT ARRAY[id] FROM account"),
+        ("assignee", "assignee_id", "SELECT ARRAY[active::int::bigint] FROM app_user"),
     )
-    for field, key, select in checks:
-        sql = f"{select} WHERE id = %s AND deleted_at IS NULL"
-        if values.get(key) is None:
-            continue
-        row = _one(sql, (values[key],))
-        if row is None:
+    given = [(field, key, select) for field, key, select in checks if values.get(key) is not None]
+    if not given:
+        return errors
+    row = _one(
+        "SELECT " + ", ".join(f"({select} WHERE id = %s AND deleted_at IS NULL)"
+                              for _f, _k, select in given),
+        tuple(values[key] for _f, key, _s in given),
+    )  # fmt: skip
+    found = dict(zip([key for _f, key, _s in given], row or (), strict=True))
+    for field, key, _select in given:
+        if key == "assignee_id":
+            if not found[key] or not found[key][0]:
+                errors.append(ValidationError("assignee", "choose an active user"))
+        elif found[key] is None:
             errors.append(ValidationError(field, f"no such {field} (or not visible to you)"))
-        elif values.get("account_id") is None and row[0] is not None:
-            values["account_id"] = row[0]
-    if values.get("assignee_id") is not None:
-        row = _one("SELECT active FROM app_user WHERE id = %s AND deleted_at IS NULL",
-                   (values["assignee_id"],))  # fmt: skip
-        if row is None or not row[0]:
-            errors.append(ValidationError("assignee", "choose an active user"))
+        elif values.get("account_id") is None and found[key][0] is not None:
+            values["account_id"] = found[key][0]
+            # The account taken from the link must be there and visible too.
+            if _one("SELECT 1 FROM account WHERE id = %s AND deleted_at IS NULL",
+                    (values["account_id"],)) is None:  # fmt: skip
+                errors.append(ValidationError("account", "no such account (or not visible "
+                                              "to you)"))  # fmt: skip
     return errors
 
 
@@ -369,30 +388,35 @@ def log(
         "due_at": due_at, "assignee_id": assignee_id,
     }  # fmt: skip
     key = str(uuid.UUID(str(client_uuid))) if client_uuid else str(uuid.uuid4())
-    errors = _validate(values)
-    with database.atomic():
-        existing = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
-        if existing:
-            return get(existing[0])
-        errors += _check_links(values)
+    # One statement stores and reads back the row (an INSERT is its own transaction): three
+    # round trips with the link checks instead of seven (BEGIN, a look-up by UUID, the links,
+    # INSERT, a re-read, COMMIT). Under 200 agents' load that halved the write's p95 (B11).
+    errors = _validate(values) + _check_links(values)
+    if errors:
+        stored = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+        if stored:  # a replay of a write stored before its links changed: it is there
+            return get(stored[0])
         _raise(errors)
-        columns = [k for k, v in values.items() if v is not None]
-        placeholders = ", ".join(["%s"] * (len(columns) + 1))
-        if due_at is not None and assignee_id is None:
-            columns_sql = ", ".join(["client_uuid", *columns, "assignee_id"])
-            placeholders += ", current_app_user_id()"
-        else:
-            columns_sql = ", ".join(["client_uuid", *columns])
-        row = _one(
-            f"INSERT INTO activity ({columns_sql}) VALUES ({placeholders}) "
-            "ON CONFLICT (client_uuid) DO NOTHING RETURNING id",
-            (key, *[values[c] for c in columns]),
-        )
-        if row is None:  # a concurrent replay won the race: return what it stored
-            row = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
-            if row is None:
-                raise NotFound("the activity was stored by a replay but is not visible to you")
-        return get(row[0])
+    columns = [k for k, v in values.items() if v is not None]
+    placeholders = ", ".join(["%s"] * (len(columns) + 1))
+    if due_at is not None and assignee_id is None:
+        columns_sql = ", ".join(["client_uuid", *columns, "assignee_id"])
+        placeholders += ", current_app_user_id()"
+    else:
+        columns_sql = ", ".join(["client_uuid", *columns])
+    row = _one(
+        f"WITH a AS (INSERT INTO activity ({columns_sql}) VALUES ({placeholders}) "
+        "ON CONFLICT (client_uuid) DO NOTHING RETURNING *) "
+        f"SELECT {_COLUMNS}, a.body FROM a {_JOINS}",
+        (key, *[values[c] for c in columns]),
+    )
+    if row is not None:
+        return _row(row[:-1], body=row[-1])
+    # Stored before (a retried save, a replay, or a concurrent one that won): return that.
+    stored = _one("SELECT id FROM activity WHERE client_uuid = %s", (key,))
+    if stored is None:
+        raise NotFound("the activity was stored by a replay but is not visible to you")
+    return get(stored[0])
 
 
 def get(activity_id: int) -> Activity:
@@ -463,9 +487,16 @@ def update(activity_id: int, version: int, **changes: Any) -> Activity:
         return get(activity_id)
 
 
-def complete(activity_id: int, version: int, done: bool = True) -> Activity:
-    """Mark a follow-up or task done (or open again)."""
+def complete(
+    activity_id: int, version: int, done: bool = True, client_uuid: str | None = None
+) -> Activity:
+    """Mark a follow-up or task done (or open again).
+
+    With a `client_uuid` (the offline outbox) a second call with the same UUID writes nothing
+    and returns the activity as it is (db/services/applied.py)."""
     with database.atomic():
+        if client_uuid and not applied.claim(client_uuid, "complete_followup", activity_id):
+            return get(activity_id)
         _versioned_update(
             activity_id, version, {},
             raw="completed_at = now()" if done else "completed_at = NULL",
@@ -473,12 +504,16 @@ def complete(activity_id: int, version: int, done: bool = True) -> Activity:
         return get(activity_id)
 
 
-def reschedule(activity_id: int, version: int, due: date | datetime) -> Activity:
-    """Move a follow-up to a new due date (today or later)."""
+def reschedule(
+    activity_id: int, version: int, due: date | datetime, client_uuid: str | None = None
+) -> Activity:
+    """Move a follow-up to a new due date (today or later); `client_uuid` as in complete()."""
     due_at = due if isinstance(due, datetime) else local_midnight(due)
-    if local_day(due_at) < date.today():
-        raise ValidationError("due_at", "the new due date cannot be in the past")
     with database.atomic():
+        if client_uuid and not applied.claim(client_uuid, "reschedule_followup", activity_id):
+            return get(activity_id)
+        if local_day(due_at) < date.today():
+            raise ValidationError("due_at", "the new due date cannot be in the past")
         current = get(activity_id)
         _raise(_validate({**_values_of(current), "due_at": due_at}))
         _versioned_update(activity_id, version, {"due_at": due_at})

@@ -17,6 +17,7 @@ from db.connection import database
 from db.errors import NotFound, ValidationError, ValidationErrors
 from db.models import Account, Contact, ContactEmail, ContactPhone
 from db.phones import region_for, region_of
+from db.services import applied
 from db.services.editing import Extra, Saved, read_fields, update_fields
 from db.services.validation import validate_contact, validate_emails, validate_phones
 
@@ -204,10 +205,20 @@ def update(
     form: Mapping[str, Any],
     phones: Rows = (),
     emails: Rows = (),
+    client_uuid: str | None = None,
 ) -> Saved:
-    """Validate and save only what changed since `original` (phones/emails as two fields)."""
+    """Validate and save only what changed since `original` (phones/emails as two fields).
+
+    With a `client_uuid` (the offline outbox) the save is applied once: a second call with the
+    same UUID writes nothing and returns the contact's version as it is now."""
     values = validate(form, phones, emails, original.get("account_id"), original)
-    return update_fields(Contact, contact_id, original, values, EXTRAS)
+    if not client_uuid:
+        return update_fields(Contact, contact_id, original, values, EXTRAS)
+    with database.atomic():
+        if not applied.claim(client_uuid, "edit_contact", contact_id):
+            now = read_fields(Contact, contact_id, ())
+            return Saved(contact_id, int(now["version"]) if now else int(original["version"]))
+        return update_fields(Contact, contact_id, original, values, EXTRAS)
 
 
 def soft_delete(contact_id: int) -> None:

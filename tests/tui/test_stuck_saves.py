@@ -111,7 +111,11 @@ async def test_an_account_save_whose_backend_dies_says_so_and_saves_again(data, 
     ]
 
 
-async def test_a_contact_save_whose_backend_dies_keeps_the_phones_typed(data, installer_dsn):
+async def test_a_contact_save_whose_backend_dies_goes_to_the_outbox_and_is_sent_once(
+    data, installer_dsn
+):
+    """A lost connection is "the database is away" (issue 11 part 4): the edit waits in the
+    outbox with what was typed, the form closes, and it is sent by itself, once."""
     app = SwitchboardApp()
     results: list = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -120,21 +124,26 @@ async def test_a_contact_save_whose_backend_dies_keeps_the_phones_typed(data, in
         form = app.screen
         form.query_one("#f-job-title", Input).value = "CFO"
         form.query_one("#phones-value-0", Input).value = "+46 31 700 00 01"
-        await save_while_the_backend_dies(
-            app, pilot, installer_dsn, "SELECT 1 FROM contact WHERE id = %s FOR UPDATE",
-            (data.anna,), "#form-message",
-        )  # fmt: skip
-        assert form.query_one("#phones-value-0", Input).value == "+46 31 700 00 01"
-        await pilot.press("ctrl+s")
+        lock = Lock(installer_dsn, "SELECT 1 FROM contact WHERE id = %s FOR UPDATE", (data.anna,))
+        try:
+            await pilot.press("ctrl+s")
+            await kill_the_blocked_save(pilot, installer_dsn)
+            await until(pilot, lambda: app.screen is not form, "the form closes")
+            assert results and results[0].action == "queued"
+            assert app.outbox is not None and app.outbox_waiting == 1
+            assert any("Saved on this machine" in str(n.message) for n in app._notifications)
+            assert run(installer_dsn, "SELECT job_title FROM contact WHERE id = %s",
+                       (data.anna,)) == [(None,)]  # fmt: skip
+        finally:
+            lock.release()
+        await until(pilot, lambda: app.outbox_waiting == 0, "the outbox is sent")
         await settle(app, pilot)
-    assert results and results[0].action == "saved"
-    assert run(installer_dsn, "SELECT c.job_title, p.e164 FROM contact c JOIN contact_phone p "
-               "ON p.contact_id = c.id WHERE c.id = %s", (data.anna,)) == [  # fmt: skip
-        ("CFO", "+46317000001")
-    ]
+    assert run(installer_dsn, "SELECT c.job_title, p.e164, c.version FROM contact c "
+               "JOIN contact_phone p ON p.contact_id = c.id WHERE c.id = %s",
+               (data.anna,)) == [("CFO", "+46317000001", 2)]  # fmt: skip
 
 
-async def test_logging_an_activity_whose_backend_dies_says_so(data, installer_dsn):
+async def test_logging_an_activity_whose_backend_dies_goes_to_the_outbox(data, installer_dsn):
     app = SwitchboardApp()
     done: list = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -142,15 +151,19 @@ async def test_logging_an_activity_whose_backend_dies_says_so(data, installer_ds
         await settle(app, pilot)
         form = app.screen
         form.query_one("#body", TextArea).load_text("called about the renewal")
-        await save_while_the_backend_dies(
-            app, pilot, installer_dsn, "LOCK TABLE activity IN SHARE MODE", (), "#error-form"
-        )
-        assert app.screen is form and not done
-        assert "saving" not in text_of(app, "#form-hint")
-        assert form.query_one("#body", TextArea).text == "called about the renewal"
-        await pilot.press("ctrl+s")
+        lock = Lock(installer_dsn, "LOCK TABLE activity IN SHARE MODE")
+        try:
+            await pilot.press("ctrl+s")
+            await kill_the_blocked_save(pilot, installer_dsn)
+            await until(pilot, lambda: app.screen is not form, "the form closes")
+            assert done == [None] and app.outbox_waiting == 1
+            [entry] = app.outbox.entries()
+            assert entry.uuid == form.client_uuid  # the form's own UUID: stored once at most
+        finally:
+            lock.release()
+        await until(pilot, lambda: app.outbox_waiting == 0, "the outbox is sent")
+        app.replay_outbox()  # again: nothing more
         await settle(app, pilot)
-    assert done and done[0] is not None
     assert run(installer_dsn, "SELECT body FROM activity") == [("called about the renewal",)]
 
 

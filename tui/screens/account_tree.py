@@ -255,7 +255,7 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
             self._open(account, HistoryScreen("account", account.id, title))
 
     def _form_done(self, result: FormResult | None) -> None:
-        if result is None:
+        if result is None or result.action == "queued":  # waits in the outbox: nothing new
             return
         if result.action == "open" and result.kind == "contact":
             from tui.screens.contact_detail import ContactDetailScreen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,10 +12,12 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from db import outbox
 from db.connection import database
 from db.errors import NotFound, StaleRecord
 from db.services import activities
 from db.services.activities import Activity
+from tui.outbox import queue_write
 from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, safe, safe_markup
 from tui.widgets.activity_rows import duration_text, state_text, when_text
@@ -76,9 +80,22 @@ class ActivityDetailScreen(ForwardWorkerErrors, ModalScreen[Activity | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="activity-detail")
     def set_done(self, activity: Activity, done: bool) -> None:
+        key = str(uuid.uuid4())  # applied once, even when replayed from the outbox
+        try:
+            self._set_done(activity, done, key)
+        except Exception as exc:
+            payload = {"activity_id": activity.id, "version": activity.version, "done": done,
+                       "about": activity.title}  # fmt: skip
+            if not outbox.unavailable(exc) or queue_write(
+                self.app, "complete_followup", payload, key
+            ) is None:
+                raise
+
+    def _set_done(self, activity: Activity, done: bool, key: str) -> None:
         with database.connection_context():
             try:
-                changed = activities.complete(activity.id, activity.version, done=done)
+                changed = activities.complete(activity.id, activity.version, done=done,
+                                              client_uuid=key)  # fmt: skip
             except StaleRecord as exc:
                 self.post_message(DetailLoaded(activities.get(activity.id), str(exc)))
                 return

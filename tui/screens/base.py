@@ -25,3 +25,6 @@ class BaseScreen(ForwardWorkerErrors, Screen[None]):
         bar = self.query_one(StatusBar)
         self.watch(self.app, "me", lambda me: setattr(bar, "me", me), init=True)
         self.watch(self.app, "live", lambda live: setattr(bar, "live", live), init=True)
+        if hasattr(self.app, "outbox_waiting"):
+            self.watch(self.app, "outbox_waiting",
+                       lambda n: setattr(bar, "outbox_waiting", n), init=True)  # fmt: skip

@@ -299,7 +299,7 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
 
     def _changed(self, result: object) -> None:
         """A form or delete finished: `None`/False means nothing changed."""
-        if not result:
+        if not result or getattr(result, "action", "") == "queued":  # waits in the outbox
             return
         if getattr(result, "action", "") == "open" and getattr(result, "kind", "") == "contact":
             self.app.push_screen(ContactDetailScreen(result.record_id))  # type: ignore[attr-defined]

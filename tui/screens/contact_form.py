@@ -23,9 +23,12 @@ from textual.widgets import Input, Label, Select, Static
 
 from db import phones
 from db.errors import ValidationErrors
+from db.outbox import Entry
 from db.services import account_edit, contact_edit, duplicates
 from db.services.duplicates import Candidate
 from db.services.validation import EMAIL_KINDS, JOB_ROLES, PHONE_KINDS, validate_phones
+from tui.messages import OutboxChanged
+from tui.outbox import outbox_of, queue_write
 from tui.screens.record_form import RecordFormScreen
 from tui.text import clean, safe_markup
 from tui.widgets.form_fields import (
@@ -96,9 +99,16 @@ class ContactFormScreen(RecordFormScreen):
                 id="form-remove-row"),
     ]  # fmt: skip
 
-    def __init__(self, contact_id: int | None = None, account_id: int | None = None) -> None:
+    def __init__(
+        self, contact_id: int | None = None, account_id: int | None = None,
+        replay: Entry | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(contact_id)
         self.account_id = account_id
+        # An edit from the offline outbox that met someone else's change: the form opens with
+        # the person's values on the version they started from, and saves them at once, so
+        # the conflict dialog shows mine, theirs and the original (docs/outbox.md).
+        self.replay = replay
         self.account_region = phones.default_region()  # the account's country's, once loaded
         self.stored_phones: dict[str, str | None] = {}  # raw text -> E.164 as stored
 
@@ -309,7 +319,48 @@ class ContactFormScreen(RecordFormScreen):
         if original is None:
             return contact_edit.create(raw, raw["phones"], raw["emails"], self.account_id)
         contact_edit.update(self.record_id, original, raw, raw["phones"], raw["emails"])  # type: ignore[arg-type]
+        box = outbox_of(self.app)
+        if self.replay is not None and box is not None:
+            box.done(self.replay.uuid)  # stored through the form: the outbox entry is over
+            self.app.post_message(OutboxChanged(box.count()))
         return int(self.record_id)  # type: ignore[arg-type]
+
+    def queue_offline(self, raw: dict[str, Any], original: dict[str, Any] | None) -> bool:
+        """(thread) An edit of a stored contact waits in the outbox with the version it
+        started from; the replay writes only what differs from that (a new contact is not
+        queued: "Not saved", ctrl+s later)."""
+        if original is None or self.record_id is None:
+            return False
+        form = {k: v for k, v in raw.items() if k not in LISTS}
+        initial = self.initial_raw
+        payload = {
+            "contact_id": self.record_id, "original": original, "form": form,
+            "phones": raw["phones"], "emails": raw["emails"],
+            "fields": [k for k, v in raw.items() if v != initial.get(k)],
+            "about": " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p),
+        }  # fmt: skip
+        if queue_write(self.app, "edit_contact", payload) is None:
+            return False
+        if self.replay is not None and (box := outbox_of(self.app)) is not None:
+            box.discard(self.replay.uuid)  # replaced by this newer save of the same edit
+            self.app.post_message(OutboxChanged(box.count()))
+        return True
+
+    def _settled(self) -> None:
+        super()._settled()
+        entry = self.replay
+        if entry is None or self.original is None:
+            return
+        started = dict(entry.payload["original"])
+        for key in LISTS:
+            started[key] = tuple(tuple(r) for r in started.get(key) or ())
+        mine = {**entry.payload["form"],
+                **{k: [tuple(r) for r in entry.payload.get(k) or ()] for k in LISTS}}  # fmt: skip
+        self.original = started
+        self.initial_raw = self.to_raw(started)
+        self.fill_raw(mine)
+        self._message("Saved on this machine while the database was away; saving it now…")
+        self.call_after_refresh(self.action_save, False)
 
     def describe(self, field: str, value: Any) -> str:
         if field == "phones":

@@ -9,6 +9,7 @@ the call twice.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from textual import events, on, work
@@ -22,10 +23,12 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
+from db import outbox
 from db.connection import database
 from db.errors import NotFound, StaleRecord, SwitchboardError, ValidationError, ValidationErrors
 from db.services import activities, failures
 from db.services.activities import Activity
+from tui.outbox import queue_write
 from tui.screens.activity_prompts import ConfirmDiscard
 from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import safe
@@ -93,6 +96,10 @@ class FormFailed(Message):
     def __init__(self, error: SwitchboardError) -> None:
         super().__init__()
         self.error = error
+
+
+class FormQueued(Message):
+    """The save went to the outbox (the database is away); the App says so."""
 
 
 class UsersLoaded(Message):
@@ -377,9 +384,28 @@ class LogActivityScreen(ForwardWorkerErrors, ModalScreen[Activity | None]):
             self.post_message(FormFailed(exc))
             return
         except Exception as exc:  # a lost connection, a timeout: never stuck
+            if self.activity is None and outbox.unavailable(exc) and self._queue(values):
+                return
             self.post_message(FormFailed(SwitchboardError(failures.not_saved(exc))))
             return
         self.post_message(FormSaved(saved))
+
+    def _queue(self, values: dict[str, Any]) -> bool:
+        """(thread) The database is away: keep the new activity in the outbox, with this
+        form's client UUID (if the lost save did commit, the replay finds it and stores
+        nothing). A blank 'when' is now, not the moment it is finally sent."""
+        payload = {**values, **self.links, "about": self.about}
+        if payload.get("occurred_at") is None:
+            payload["occurred_at"] = datetime.now().astimezone()
+        if queue_write(self.app, "log_activity", payload, self.client_uuid) is None:
+            return False
+        self.post_message(FormQueued())
+        return True
+
+    def on_form_queued(self, message: FormQueued) -> None:
+        if not self._finished:
+            self._finished = True
+            self.dismiss(None)
 
     def _changes(self, form: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         """Only what the person changed (DESIGN.md section 6: write the changed fields)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from textual import work
@@ -10,10 +11,12 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
+from db import outbox
 from db.connection import database
 from db.errors import NotFound, StaleRecord, ValidationError
 from db.services import activities
 from db.services.activities import Activity, MyDay, Scope
+from tui.outbox import queue_write
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe
 from tui.widgets.activity_rows import header_content, my_day_row
@@ -26,6 +29,14 @@ class MyDayLoaded(Message):
         self.user_id = user_id
         self.day = day
         self.note = note
+
+
+class FollowupQueued(Message):
+    """Done or rescheduled while the database is away: the write waits in the outbox."""
+
+    def __init__(self, activity_id: int) -> None:
+        super().__init__()
+        self.activity_id = activity_id
 
 
 class MyDayScreen(BaseScreen):
@@ -152,13 +163,28 @@ class MyDayScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="my-day-write")
     def change(self, verb: str, item: Activity, value: object = None) -> None:
+        key = str(uuid.uuid4())  # the write's client UUID: applied once, even if replayed
+        try:
+            self._change(verb, item, value, key)
+        except Exception as exc:
+            if verb == "reassign" or not outbox.unavailable(exc):
+                raise
+            kind = "complete_followup" if verb == "complete" else "reschedule_followup"
+            payload = {"activity_id": item.id, "version": item.version, "about": item.title}
+            if verb == "reschedule":
+                payload["due"] = value
+            if queue_write(self.app, kind, payload, key) is None:
+                raise
+            self.post_message(FollowupQueued(item.id))
+
+    def _change(self, verb: str, item: Activity, value: object, key: str) -> None:
         with database.connection_context():
             try:
                 if verb == "complete":
-                    activities.complete(item.id, item.version)
+                    activities.complete(item.id, item.version, client_uuid=key)
                     note = "done"
                 elif verb == "reschedule":
-                    activities.reschedule(item.id, item.version, value)  # type: ignore[arg-type]
+                    activities.reschedule(item.id, item.version, value, client_uuid=key)  # type: ignore[arg-type]
                     note = f"moved to {value}"
                 else:
                     changed = activities.reassign(item.id, item.version, value)  # type: ignore[arg-type]
@@ -168,6 +194,20 @@ class MyDayScreen(BaseScreen):
             user_id = activities.current_user_id()
             day = activities.my_day(user_id) if user_id is not None else None
         self.post_message(MyDayLoaded(user_id, day, note))
+
+    def on_followup_queued(self, message: FollowupQueued) -> None:
+        """Off the list as if it was stored (the App has said it waits in the outbox)."""
+        listing = self.query_one(RecordList)
+        rows = [r for r in listing.rows
+                if not (isinstance(r, Activity) and r.id == message.activity_id)]  # fmt: skip
+        cursor = listing.cursor
+        listing.clear(empty="Nothing due today. l logs an activity, t shows your activity.")
+        listing.extend(rows)
+        listing.cursor = min(cursor, max(len(rows) - 1, 0))
+        self.query_one("#my-day-status", Static).update(
+            safe("⇡ saved on this machine: it will be sent when the database is back")
+        )
+        self.refresh_bindings()
 
     def action_open(self) -> None:
         from tui.screens.activity_detail import ActivityDetailScreen

@@ -29,6 +29,7 @@ from textual.widgets import Input, Static
 
 from db.connection import database
 from db.errors import Conflict, ValidationError, ValidationErrors
+from db.outbox import unavailable
 from db.services import failures
 from db.services.duplicates import Candidate
 from tui.presence import PresenceHolder
@@ -76,6 +77,10 @@ class FormDuplicates(Message):
     def __init__(self, candidates: list[Candidate]) -> None:
         super().__init__()
         self.candidates = candidates
+
+
+class FormQueued(Message):
+    """The save waits in the offline outbox (the App said so in a notification)."""
 
 
 class FormFailed(Message):
@@ -154,6 +159,11 @@ class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | 
     def write(self, raw: dict[str, Any], original: dict[str, Any] | None) -> int:
         """(thread) Validate and save; returns the record id."""
         raise NotImplementedError
+
+    def queue_offline(self, raw: dict[str, Any], original: dict[str, Any] | None) -> bool:
+        """(thread) The database is away: keep the save in the offline outbox (tui/outbox.py)
+        and return True, or return False to say "Not saved" (the default)."""
+        return False
 
     def current_view(self, conflict: Conflict) -> dict[str, Any]:
         """(thread) The record as it is now, in the shape `to_raw` reads."""
@@ -255,6 +265,9 @@ class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | 
                 return
             self.post_message(FormConflicted(exc, current))
         except Exception as exc:  # any failure: see above
+            if unavailable(exc) and self.queue_offline(raw, original):
+                self.post_message(FormQueued())
+                return
             self.post_message(FormFailed(failures.not_saved(exc)))
         else:
             self.post_message(FormSaved(record_id))
@@ -268,6 +281,10 @@ class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | 
         self.saving = False
         self.app.notify(f"Saved the {self.KIND}.", markup=False)
         self.dismiss(FormResult(self.KIND, message.record_id, "saved"))
+
+    def on_form_queued(self, message: FormQueued) -> None:
+        self.saving = False
+        self.dismiss(FormResult(self.KIND, self.record_id, "queued"))  # type: ignore[arg-type]
 
     def on_form_failed(self, message: FormFailed) -> None:
         self.saving = False

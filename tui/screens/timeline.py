@@ -3,6 +3,7 @@ opportunity, a case or a person: newest first, grouped by day, pages loaded as y
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from textual import work
@@ -12,10 +13,12 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
+from db import outbox
 from db.connection import database
 from db.errors import NotFound, StaleRecord
 from db.services import activities
 from db.services.activities import Activity, Cursor, Page, Scope, local_day
+from tui.outbox import queue_write
 from tui.screens.base import BaseScreen
 from tui.screens.timeline_filter import TimelineFilter, TimelineFilterScreen
 from tui.text import clean, safe, safe_markup
@@ -272,9 +275,20 @@ class TimelineScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="timeline-write")
     def set_done(self, activity_id: int, version: int, done: bool) -> None:
+        key = str(uuid.uuid4())  # applied once, even when replayed from the outbox
+        try:
+            self._set_done(activity_id, version, done, key)
+        except Exception as exc:
+            payload = {"activity_id": activity_id, "version": version, "done": done}
+            if not outbox.unavailable(exc) or queue_write(
+                self.app, "complete_followup", payload, key
+            ) is None:
+                raise
+
+    def _set_done(self, activity_id: int, version: int, done: bool, key: str) -> None:
         with database.connection_context():
             try:
-                changed = activities.complete(activity_id, version, done=done)
+                changed = activities.complete(activity_id, version, done=done, client_uuid=key)
                 note = "done" if done else "open again"
             except (StaleRecord, NotFound) as exc:
                 changed = None if isinstance(exc, NotFound) else activities.get(activity_id)

@@ -38,6 +38,7 @@ class StatusBar(Widget):
     live: reactive[bool | None] = reactive(None)
     clock: reactive[str] = reactive("")
     presence: reactive[str] = reactive("")  # plain text, already cleaned (tui/presence.py)
+    outbox_waiting: reactive[int] = reactive(0)  # writes saved on this machine (db/outbox.py)
 
     def on_mount(self) -> None:
         self._tick()
@@ -68,6 +69,8 @@ class StatusBar(Widget):
             presence = set_cell_size(presence, PRESENCE_CELLS - 1) + "…"
         middle = f"  {presence}" if presence else ""
         right = f"{self.state}{middle}   {self.clock}"
+        if self.outbox_waiting:
+            right = f"⇡{self.outbox_waiting} waiting   {right}"
         room = max(width - cell_len(right) - 2, 0)
         who = self.who
         if cell_len(who) > room:
