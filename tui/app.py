@@ -16,11 +16,13 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from db.connection import database
-from db.errors import DatabaseUnavailable, SwitchboardError
+from db.errors import SwitchboardError
+from db.live import LinkState, is_connection_error
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.keys import OrderedKeysApp, keys_belong_to_form
+from tui.live import LiveHub
 from tui.messages import ConnectionChanged, SessionLoaded
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -106,6 +108,7 @@ class SwitchboardApp(OrderedKeysApp):
     listing_keys = False  # True while help reads the keys of the screen under it
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
+    link: reactive[LinkState] = reactive(LinkState, always_update=True)  # the header's words
 
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
@@ -116,11 +119,23 @@ class SwitchboardApp(OrderedKeysApp):
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
+        self.hub = LiveHub(self)  # change notices, reconnect, the slow poll (tui/live.py)
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
 
     def on_mount(self) -> None:
+        # Which worker runs in this thread: lets db/ cancel the statement of a worker the
+        # person left (tui/screens/worker_errors.py).
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        def task_of() -> object | None:
+            try:
+                return get_current_worker()
+            except NoActiveWorker:
+                return None
+
+        database.task_of = task_of
         if self.login is not None:
             from tui.screens.login import LoginScreen
 
@@ -175,11 +190,17 @@ class SwitchboardApp(OrderedKeysApp):
         gc.freeze()
         gc.set_threshold(*FRIENDLY_GC)
         self.me = message.me
-        self.live = True
+        self.hub.start()  # the session answered: live; now listen for changes
         self.sub_title = clean(message.me.display_name, single_line=True)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
+        """Posted by the hub (tui/live.py) when the connection is lost (live=False) and when it
+        is back (live=True, after listening again): the hook for whatever must happen then
+        (the outbox replays on live=True)."""
         self.live = message.live
+
+    def on_unmount(self) -> None:
+        self.hub.stop()
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -190,8 +211,12 @@ class SwitchboardApp(OrderedKeysApp):
         """The one funnel for worker failures: a notification, never a crash. Screens forward
         theirs here (tui/screens/worker_errors.py): their StateChanged does not bubble."""
         error = worker.error
-        if isinstance(error, DatabaseUnavailable):
-            self.live = False
+        if error is not None and is_connection_error(error):
+            # The header says reconnecting; the screen reloads by itself when it is back.
+            self.hub.data_lost(str(error))
+            text = "Lost the connection to the database: reconnecting (this screen reloads then)"
+            self.notify(text, severity="error", markup=False, timeout=8)
+            return
         if isinstance(error, SwitchboardError):
             text = str(error)
         else:

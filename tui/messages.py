@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from db.live import Changes
 from db.services.session import Me
 
 
@@ -22,3 +23,15 @@ class ConnectionChanged(Message):
         super().__init__()
         self.live = live
         self.detail = detail
+
+
+class RecordsChanged(Message, bubble=False):
+    """Records may have changed (coalesced change notices, a reconnect, a missed-notice poll).
+
+    Posted by the app's live hub (tui/live.py) to the screen on top and to the screen under a
+    modal; a screen not shown gets the merged changes when it is shown again. A hint only:
+    the screen re-reads what it shows, in a worker, keeping cursor, scroll and selection."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes

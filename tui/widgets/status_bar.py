@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from db.live import LinkState
 from db.services.session import Me
 from tui.text import clean
 
@@ -34,6 +35,7 @@ class StatusBar(Widget):
 
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
+    link: reactive[LinkState | None] = reactive(None, always_update=True)
     clock: reactive[str] = reactive("")
 
     def on_mount(self) -> None:
@@ -56,6 +58,10 @@ class StatusBar(Widget):
 
     @property
     def state(self) -> str:
+        """'● live', '↻ reconnecting… 3 s', '✕ offline since 10:42' (db.live.LinkState)."""
+        link = self.link
+        if link is not None and link.live == self.live:
+            return link.describe()
         return STATES[self.live]
 
     def render(self) -> Content:
