@@ -214,8 +214,8 @@ class SwitchboardApp(OrderedKeysApp):
         if error is not None and is_connection_error(error):
             # The header says reconnecting; the screen reloads by itself when it is back.
             self.hub.data_lost(str(error))
-            text = "Lost the connection to the database: reconnecting (this screen reloads then)"
-            self.notify(text, severity="error", markup=False, timeout=8)
+            text = f"{error}: reconnecting; this screen reloads when the database is back"
+            self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
             return
         if isinstance(error, SwitchboardError):
             text = str(error)

@@ -208,6 +208,8 @@ class LiveHub:
 
     def _lost(self, detail: str) -> None:
         if self.state.status in ("reconnecting", "offline"):
+            for screen in self._shown():
+                show_outage(screen)  # a screen opened meanwhile failed to load: say why
             return
         self._detach()
         now = time.monotonic()
@@ -216,6 +218,7 @@ class LiveHub:
         self.app.post_message(ConnectionChanged(False, detail))
         for screen in self._shown():
             show_outage(screen)
+        self._tell_headerless("No connection to the database: reconnecting…", "warning")
         if not self._attempting:
             self._schedule_retry()
 
@@ -280,7 +283,16 @@ class LiveHub:
         if was == "live":
             return  # the first listener of a session that was live already
         self.app.post_message(ConnectionChanged(True, "reconnected"))
+        self._tell_headerless("The database is back.", "information")
         self.deliver(EVERYTHING)  # what changed while away: refresh what is shown
+
+    def _tell_headerless(self, text: str, severity: str) -> None:
+        """Forms and dialogs have no header line: a notification says it there instead."""
+        from tui.widgets.status_bar import StatusBar
+
+        shown = self._shown()
+        if shown and not shown[0].query(StatusBar):
+            self.app.notify(text, severity=severity, markup=False, timeout=5)  # type: ignore[arg-type]
 
     def _tick(self) -> None:
         if self.state.status != "live":
