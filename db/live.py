@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -213,6 +213,8 @@ class Listener:
         self.received = 0  # notices read, valid or not
         self.dropped = 0  # payloads that were not ours (malformed, unknown table, ...)
         self.last_notice: float = 0.0  # time.time() of the last valid notice
+        # Called with (table, id) for every valid notice as it is read (bench B7 times them).
+        self.observe: Callable[[str, int], None] | None = None
 
     @property
     def channel(self) -> str:
@@ -277,6 +279,8 @@ class Listener:
                     self.dropped += 1
                     continue
                 self.collector.add(*parsed)
+                if self.observe is not None:
+                    self.observe(parsed[0], parsed[1])
         self.received += read
         if read:
             self.last_notice = time.time()

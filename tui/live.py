@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WINDOW = 0.15  # seconds notices are collected before one batch goes out
-MIN_GAP = 0.25  # seconds between two batches: at most 4 re-reads a second per screen
+WINDOW = 0.1  # seconds notices are collected before one batch goes out
+MIN_GAP = 0.2  # seconds between two batches: at most 5 re-reads a second per screen
 OUTAGE_TEXT = "No connection to the database: this reloads by itself when it is back."
 
 
