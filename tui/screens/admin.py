@@ -171,11 +171,14 @@ class AdminScreen(AdminActions, BaseScreen):
             self.load(self.section)
 
     def on_loaded(self, message: Loaded) -> None:
-        table = self.query_one(TABLE_OF[message.section], DataTable)
-        keep = (table.cursor_row, table.scroll_y) if self.refreshing == message.section else None
-        self.refreshing = None
+        table = self.query_one(TABLE_OF[message.section], DataTable) if (
+            message.section in TABLE_OF) else None  # fmt: skip
+        keep = None
+        if table is not None and self.refreshing == message.section:
+            keep = (table.cursor_row, table.scroll_y)
+            self.refreshing = None
         getattr(self, f"_show_{message.section}")(message.data, message.append)
-        if keep is not None and table.row_count:
+        if keep is not None and table is not None and table.row_count:
             table.move_cursor(row=min(keep[0], table.row_count - 1), animate=False)
             table.scroll_to(y=keep[1], animate=False, immediate=True)
         self.refresh_bindings()
