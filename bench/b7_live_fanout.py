@@ -161,11 +161,20 @@ class Fleet:
 # ------------------------------------------------------------------------------- writer
 
 
-def write_at(dsn: str, ids: list[int], rate: float, count: int) -> dict[int, float]:
-    """UPDATE one account per write at `rate` writes/s; {account id: monotonic send time}."""
+class Writes:
+    """What one paced writer did: send times by row, each write's duration, the rate held."""
+
+    def __init__(self) -> None:
+        self.sent: dict[int, float] = {}
+        self.durations: list[float] = []  # ms, statement with its commit (autocommit)
+        self.rate = 0.0
+
+
+def write_at(dsn: str, ids: list[int], rate: float, count: int) -> Writes:
+    """UPDATE one account per write at `rate` writes/s from one connection."""
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
-    sent: dict[int, float] = {}
+    out = Writes()
     with conn.cursor() as cur:
         cur.execute("SET search_path = switchboard, public")
         start = time.monotonic()
@@ -175,12 +184,14 @@ def write_at(dsn: str, ids: list[int], rate: float, count: int) -> dict[int, flo
             if wait > 0:
                 time.sleep(wait)
             row = ids[n % len(ids)]
-            sent[row] = time.monotonic()
+            t0 = out.sent[row] = time.monotonic()
             # a new value every time: an UPDATE that changes nothing sends no notice
             cur.execute("UPDATE account SET city = %s WHERE id = %s",
-                        (f"c{time.monotonic_ns()}", row))
+                        (f"c{time.monotonic_ns()}", row))  # fmt: skip
+            out.durations.append((time.monotonic() - t0) * 1000)
+        out.rate = count / (time.monotonic() - start)
     conn.close()
-    return sent
+    return out
 
 
 def tps(dsn: str, ids: list[int], seconds: float, replica: bool = False) -> float:
@@ -303,9 +314,10 @@ def run(ds: Dataset, reps: int) -> list[Row]:
             for rate in rates:
                 count = min(max(10, int(rate * seconds)), ACCOUNTS)
                 with Fleet(dsn, clients) as fleet:
-                    sent = write_at(dsn, ids, rate, count)
+                    writes = write_at(dsn, ids, rate, count)
                     time.sleep(0.5)  # the last notices arrive
                     got = fleet.collect()
+                sent = writes.sent
                 recv = [(t - sent[row]) * 1000 for _c, row, t in got if row in sent]
                 batches = delivered(got, WINDOW, MIN_GAP)
                 dlv = [(t - sent[row]) * 1000 for (_c, row), t in batches.items() if row in sent]
@@ -317,12 +329,29 @@ def run(ds: Dataset, reps: int) -> list[Row]:
                     f"p99 <= {TARGET_MS:.0f} ms",
                     bool(d.get("n")) and d["p99"] <= TARGET_MS and len(recv) == expected,
                     {"received": r, "delivered": d, "expected": expected,
-                     "lost": expected - len(recv), "writes": count},
+                     "lost": expected - len(recv), "writes": count, "rate_held": writes.rate,
+                     "write_ms": summary(writes.durations)},
                 ))  # fmt: skip
         # Writer throughput at full speed from one connection: the floor without notices (the
         # audit trigger still runs, its pg_notify removed), then with notices and no listener,
         # then with the most listeners. No triggers at all (replica) for scale, in the detail.
-        most = max(clients_list)
+        most, fastest = max(clients_list), max(rates)
+        count = min(max(10, int(fastest * seconds)), ACCOUNTS)
+        # At the target load: does the writer hold its rate, and what does a write cost, with
+        # the listeners connected and notices on, against the same with notices off?
+        with Fleet(dsn, most) as fleet:
+            noticed = write_at(dsn, ids, fastest, count)
+            with notices_off(dsn):
+                quiet = write_at(dsn, ids, fastest, count)
+            fleet.collect()
+        held = noticed.rate / quiet.rate
+        rows.append(Row(
+            f"B7.rate.c{most}.w{fastest}", f"writer at {fastest}/s with {most} listeners: "
+            "rate held vs notices off", noticed.rate, quiet.rate, "/s",
+            f"loss <= {LOSS_MAX:.0%}", 1 - held <= LOSS_MAX,
+            {"write_ms_notices": summary(noticed.durations),
+             "write_ms_no_notices": summary(quiet.durations), "loss": 1 - held},
+        ))  # fmt: skip
         with notices_off(dsn):
             floor = tps(dsn, ids, THROUGHPUT_SECONDS)
         alone = tps(dsn, ids, THROUGHPUT_SECONDS)
@@ -332,7 +361,7 @@ def run(ds: Dataset, reps: int) -> list[Row]:
         bare = tps(dsn, ids, THROUGHPUT_SECONDS, replica=True)
         loss = 1 - crowd / floor
         rows.append(Row(
-            f"B7.tps.c{most}", f"writer tps with {most} listeners vs without notices", crowd,
+            f"B7.tps.c{most}", f"writer at full speed, {most} listeners vs no notices", crowd,
             floor, "/s", f"loss <= {LOSS_MAX:.0%}", loss <= LOSS_MAX,
             {"no_notices": floor, "notices_no_listeners": alone, "with_listeners": crowd,
              "no_triggers": bare, "loss": loss, "loss_notices_alone": 1 - alone / floor},

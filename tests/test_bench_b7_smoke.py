@@ -15,7 +15,7 @@ def test_b7_measures_fanout_and_its_floors(pg: PgServer, tmp_path: Path) -> None
                  "--json", str(out)])  # fmt: skip
     rows = {row["id"]: row for row in json.loads(out.read_text())["rows"]}
     assert set(rows) == {"B7.pingpong", "B7.c2.w10", "B7.c2.w50", "B7.c4.w10", "B7.c4.w50",
-                         "B7.tps.c4"}  # fmt: skip
+                         "B7.tps.c4", "B7.rate.c4.w50"}  # fmt: skip
     assert rows["B7.pingpong"]["figure"] > 0
     for key in ("B7.c2.w10", "B7.c4.w50"):
         detail = rows[key]["detail"]
