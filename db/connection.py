@@ -62,6 +62,11 @@ class TrackedDatabase(PooledPostgresqlDatabase):
                 self._holders.pop(task, None)
         return super().close()
 
+    def tasks(self) -> list[object]:
+        """The tasks holding a connection right now."""
+        with self._holders_lock:
+            return list(self._holders)
+
     def cancel_task(self, task: object) -> bool:
         """Cancel the statement `task` is running (True when a cancel request was sent). Held
         under the lock that `close()` takes, so it never reaches a connection already handed

@@ -33,6 +33,7 @@ from db.connection import database, settings
 from db.errors import DatabaseUnavailable
 from db.live import EVERYTHING, Changes, LinkState, Listener
 from tui.messages import ConnectionChanged, RecordsChanged
+from tui.screens.worker_errors import cancel_abandoned
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 WINDOW = 0.1  # seconds notices are collected before one batch goes out
 MIN_GAP = 0.2  # seconds between two batches: at most 5 re-reads a second per screen
+CANCEL_SWEEP = 0.25  # seconds between sweeps for queries of screens the person left
 OUTAGE_TEXT = "No connection to the database: this reloads by itself when it is back."
 
 
@@ -80,6 +82,7 @@ class LiveHub:
         self._publish()
         self.app.set_interval(self.poll_seconds, self._poll, name="live-poll")
         self.app.set_interval(1.0, self._tick, name="live-tick")
+        self.app.set_interval(CANCEL_SWEEP, cancel_abandoned, name="cancel-sweep")
         self._attempt(first=True)
 
     def add_poll_hook(self, hook: Callable[[], None]) -> None:

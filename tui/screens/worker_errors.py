@@ -28,6 +28,16 @@ def cancel_query(worker: Worker) -> bool:
     return database.cancel_task(worker)
 
 
+def cancel_abandoned() -> int:
+    """Cancel the statements of cancelled read workers still holding a connection: a screen
+    that was closed never hears its workers' StateChanged, so the app sweeps for them."""
+    cancelled = 0
+    for task in database.tasks():
+        if isinstance(task, Worker) and task.is_cancelled and cancel_query(task):
+            cancelled += 1
+    return cancelled
+
+
 class ForwardWorkerErrors:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
