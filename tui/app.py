@@ -198,6 +198,8 @@ class SwitchboardApp(OrderedKeysApp):
         is back (live=True, after listening again): the hook for whatever must happen then
         (the outbox replays on live=True)."""
         self.live = message.live
+        if message.live and self.me is None:
+            self.load_session()  # lost before the session had loaded: load it now
 
     def on_unmount(self) -> None:
         self.hub.stop()

@@ -62,6 +62,7 @@ class LiveHub:
         self._last_batch = 0.0
         self._attempting = False
         self._started = False
+        self._timers_on = False
         self._poll_hooks: list[Callable[[], None]] = []
         self.batches = 0  # RecordsChanged batches delivered (tests, docs/live.md)
         self.poll_seconds = dblive.POLL_SECONDS
@@ -78,12 +79,20 @@ class LiveHub:
         if self._started:
             return
         self._started = True
+        if self.state.status in ("reconnecting", "offline") or self.listener is not None:
+            return  # lost before the session loaded: the retry attaches (or attached) it
         self.state = dblive.LIVE  # the session's own query has just answered
         self._publish()
+        self._timers()
+        self._attempt(first=True)
+
+    def _timers(self) -> None:
+        if self._timers_on:
+            return
+        self._timers_on = True
         self.app.set_interval(self.poll_seconds, self._poll, name="live-poll")
         self.app.set_interval(1.0, self._tick, name="live-tick")
         self.app.set_interval(CANCEL_SWEEP, cancel_abandoned, name="cancel-sweep")
-        self._attempt(first=True)
 
     def add_poll_hook(self, hook: Callable[[], None]) -> None:
         """Run `hook()` in the slow poll's worker thread, inside a connection context, every
@@ -215,6 +224,7 @@ class LiveHub:
                 show_outage(screen)  # a screen opened meanwhile failed to load: say why
             return
         self._detach()
+        self._timers()
         now = time.monotonic()
         self.state = self.state.lost(now, detail)
         self._publish()
