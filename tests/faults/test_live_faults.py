@@ -184,3 +184,19 @@ async def test_logging_a_call_while_the_server_is_down_never_sticks(own_server):
                         "WHERE subject = 'called during the outage'")  # fmt: skip
             assert cur.fetchone()[0] == 1
         conn.close()
+
+
+async def test_the_slow_poll_catches_a_change_whose_notice_never_came(crm, installer_dsn):
+    """The listening socket is ignored (a notice lost): the poll sees the change mark move
+    with no notice since the last poll and refreshes what is shown."""
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await live(app, pilot)
+        app.hub._detach()  # nothing is read from the listening connection any more
+        app.hub._poll()  # the mark as it is now
+        await settle(app, pilot)
+        rename(installer_dsn, "H&M Group", "H&M Group AB")
+        await pilot.pause(0.5)
+        assert "H&M Group AB" not in screen_text(app)  # no notice was read
+        app.hub._poll()  # what the 10 s timer does
+        await wait_until(pilot, lambda: "H&M Group AB" in screen_text(app), timeout=3.0)
