@@ -17,7 +17,9 @@ class SessionLoaded(Message):
 
 
 class ConnectionChanged(Message):
-    """The database became reachable or unreachable."""
+    """The database became unreachable (live=False) or reachable again and listened to
+    (live=True, detail "reconnected"). Posted to the App by the live hub (tui/live.py); not
+    posted for a session's first connection. The outbox replays on live=True."""
 
     def __init__(self, live: bool, detail: str = "") -> None:
         super().__init__()
