@@ -20,6 +20,7 @@ import psycopg2
 from bench import (
     b4_account_tree,
     b5_timeline,
+    b7_live_fanout,
     b9_cold_start,
     b11_agents_under_load,
     b12_audit,
@@ -34,6 +35,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),
+    # reps: writes per configuration at 100 writes/s (500: 5 s each); runs on its own server
+    "B7": ("live_fanout", b7_live_fanout.run, 500),
     "B9": ("cold_start", b9_cold_start.run, 10),
     # 200 agents x one call per 2 s for 60 s (--agents, --seconds make it smaller)
     "B11": ("agents_under_load", b11_agents_under_load.run, 0),

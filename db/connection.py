@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg2
@@ -24,7 +26,65 @@ STATEMENT_TIMEOUT_MS = 15_000
 LOCK_TIMEOUT_MS = 2_000
 CONNECT_TIMEOUT_S = 5
 
-database = PooledPostgresqlDatabase(None, max_connections=8, stale_timeout=300, timeout=10)
+
+
+class TrackedDatabase(PooledPostgresqlDatabase):
+    """The pool, plus which task holds which connection, so that a task the person left
+    (a screen closed, the cursor moved on) can have its running statement cancelled.
+
+    `task_of` (set by the app) names the task running in the current thread (a Textual worker)
+    or None; db/ never imports textual. `cancel_task(task)` sends PostgreSQL a cancel request
+    for that task's statement, if it is still in one."""
+
+    task_of: Callable[[], object | None] | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._holders: dict[object, psycopg2.extensions.connection] = {}
+        self._holders_lock = threading.Lock()
+
+    def _task(self) -> object | None:
+        finder = self.task_of
+        return finder() if finder is not None else None
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        opened = super().connect(reuse_if_open)
+        task = self._task()
+        if task is not None:
+            with self._holders_lock:
+                self._holders[task] = self._state.conn
+        return opened
+
+    def close(self) -> bool:
+        task = self._task()
+        if task is not None:
+            with self._holders_lock:
+                self._holders.pop(task, None)
+        return super().close()
+
+    def tasks(self) -> list[object]:
+        """The tasks holding a connection right now."""
+        with self._holders_lock:
+            return list(self._holders)
+
+    def cancel_task(self, task: object) -> bool:
+        """Cancel the statement `task` is running (True when a cancel request was sent). Held
+        under the lock that `close()` takes, so it never reaches a connection already handed
+        back to the pool."""
+        with self._holders_lock:
+            conn = self._holders.get(task)
+            if conn is None or conn.closed:
+                return False
+            if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_ACTIVE:
+                return False  # between statements: nothing to cancel
+            try:
+                conn.cancel()
+            except psycopg2.Error:
+                return False
+            return True
+
+
+database = TrackedDatabase(None, max_connections=8, stale_timeout=300, timeout=10)
 
 
 @dataclass(frozen=True)

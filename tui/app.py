@@ -18,13 +18,15 @@ from textual.worker import Worker, WorkerState
 
 from db import connection
 from db.connection import database
-from db.errors import DatabaseUnavailable, SwitchboardError
+from db.errors import SwitchboardError
+from db.live import LinkState, is_connection_error
 from db.outbox import Entry, Outbox, ReplayResult, replay, unavailable
 from db.presence import SWEEP_INTERVAL_S
 from db.services import session
 from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.keys import OrderedKeysApp, keys_belong_to_form
+from tui.live import LiveHub
 from tui.messages import ConnectionChanged, OutboxChanged, OutboxReplayed, SessionLoaded
 from tui.presence import PresenceLink
 from tui.rights import RightsLoaded
@@ -138,6 +140,7 @@ class SwitchboardApp(OrderedKeysApp):
     # the server up: sent at once, nearly), then this often (besides on ConnectionChanged).
     OUTBOX_FIRST_RETRY_S = 2.0
     OUTBOX_RETRY_S = 10.0
+    link: reactive[LinkState] = reactive(LinkState, always_update=True)  # the header's words
 
     def __init__(self, start_screen: str = "accounts", login: LoginRequest | None = None) -> None:
         # Under NO_COLOR the ANSI theme must be native from the start: Textual picks its colour
@@ -152,11 +155,23 @@ class SwitchboardApp(OrderedKeysApp):
         self.presence = PresenceLink(None)
         self.outbox: Outbox | None = None
         self._outbox_retry: Timer | None = None
+        self.hub = LiveHub(self)  # change notices, reconnect, the slow poll (tui/live.py)
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
 
     def on_mount(self) -> None:
+        # Which worker runs in this thread: lets db/ cancel the statement of a worker the
+        # person left (tui/screens/worker_errors.py).
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        def task_of() -> object | None:
+            try:
+                return get_current_worker()
+            except NoActiveWorker:
+                return None
+
+        database.task_of = task_of
         if self.login is not None:
             from tui.screens.login import LoginScreen
 
@@ -171,9 +186,9 @@ class SwitchboardApp(OrderedKeysApp):
         self.presence = PresenceLink.for_settings()
         self.switch_mode(self.start_screen)
         self.load_session()
-        # STOPGAP until the live hub's slow poll sweeps (db/live.py): remove this timer then,
-        # and call self.presence.sweep() from that poll instead (docs/presence.md "Merge").
-        self.set_interval(SWEEP_INTERVAL_S, self.presence.sweep, name="presence-stopgap-sweep")
+        # The presence sweep is the App's like the hub's slow poll, on a shorter period: a
+        # crashed app's presence must be gone within seconds, not at the next 10 s poll.
+        self.set_interval(SWEEP_INTERVAL_S, self._sweep_presence, name="presence-sweep")
         self.open_outbox()
 
 
@@ -216,15 +231,19 @@ class SwitchboardApp(OrderedKeysApp):
         gc.freeze()
         gc.set_threshold(*FRIENDLY_GC)
         self.me = message.me
-        self.live = True
+        self.hub.start()  # the session answered: live; now listen for changes
         self.sub_title = clean(message.me.display_name, single_line=True)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
+        """Posted by the hub (tui/live.py) when the connection is lost (live=False) and when it
+        is back (live=True, after listening again): presence announces again on a new
+        connection, and the outbox replays what was saved on this machine meanwhile."""
         if message.live and self.live is False:
-            # Back after being offline: presence on a new connection, everything held announced
-            # again (the old backend's rows go with the next sweep).
+            # The old backend's presence rows go with the next sweep.
             self.presence.reconnected()
         self.live = message.live
+        if message.live and self.me is None:
+            self.load_session()  # lost before the session had loaded: load it now
         if message.live:
             self.replay_outbox()
 
@@ -314,7 +333,12 @@ class SwitchboardApp(OrderedKeysApp):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen())
 
+    def _sweep_presence(self) -> None:
+        if self.live:  # offline: nothing to sweep with; the presence link reconnects itself
+            self.presence.sweep()
+
     def on_unmount(self) -> None:
+        self.hub.stop()
         self.presence.close()  # others see this app leave at once, not at the next sweep
 
     @on(Worker.StateChanged)
@@ -326,8 +350,12 @@ class SwitchboardApp(OrderedKeysApp):
         """The one funnel for worker failures: a notification, never a crash. Screens forward
         theirs here (tui/screens/worker_errors.py): their StateChanged does not bubble."""
         error = worker.error
-        if isinstance(error, DatabaseUnavailable):
-            self.live = False
+        if error is not None and is_connection_error(error):
+            # The header says reconnecting; the screen reloads by itself when it is back.
+            self.hub.data_lost(str(error))
+            text = f"{error}: reconnecting; this screen reloads when the database is back"
+            self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
+            return
         if isinstance(error, SwitchboardError):
             text = str(error)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from db.live import Changes
 from db.services.session import Me
 
 
@@ -16,7 +17,9 @@ class SessionLoaded(Message):
 
 
 class ConnectionChanged(Message):
-    """The database became reachable or unreachable."""
+    """The database became unreachable (live=False) or reachable again and listened to
+    (live=True, detail "reconnected"). Posted to the App by the live hub (tui/live.py); not
+    posted for a session's first connection. The outbox replays on live=True."""
 
     def __init__(self, live: bool, detail: str = "") -> None:
         super().__init__()
@@ -39,3 +42,13 @@ class OutboxReplayed(Message):
     def __init__(self, result: object) -> None:
         super().__init__()
         self.result = result
+class RecordsChanged(Message, bubble=False):
+    """Records may have changed (coalesced change notices, a reconnect, a missed-notice poll).
+
+    Posted by the app's live hub (tui/live.py) to the screen on top and to the screen under a
+    modal; a screen not shown gets the merged changes when it is shown again. A hint only:
+    the screen re-reads what it shows, in a worker, keeping cursor, scroll and selection."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes

@@ -213,6 +213,16 @@ def children(parent_id: int, after: Keyset | None = None, limit: int = 100) -> N
     return _page(database.execute_sql(sql, [*params, limit + 1]).fetchall(), limit)
 
 
+def nodes(ids: list[int] | set[int] | frozenset[int]) -> dict[int, AccountNode]:
+    """The tree nodes of those of `ids` this person can see and that are not deleted (one
+    query; at most MAX_PAGE ids). A change notice names ids; this re-reads them under RLS."""
+    wanted = sorted({int(i) for i in ids})[:MAX_PAGE]
+    if not wanted:
+        return {}
+    sql = f"SELECT {_NODE_COLUMNS} WHERE a.id = ANY(%s) AND a.deleted_at IS NULL"
+    return {r[0]: _node(r) for r in database.execute_sql(sql, [wanted]).fetchall()}
+
+
 def ancestors(account_id: int) -> list[Crumb]:
     """The path from the root down to `account_id` itself (root first, the account last).
 

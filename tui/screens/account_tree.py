@@ -17,12 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.events import Resize, ScreenResume
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Tree
 
 from db.connection import database
 from db.services import accounts
 from db.services.accounts import AccountNode
+from tui.messages import RecordsChanged
 from tui.presence import PresenceHolder
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe
@@ -40,6 +42,20 @@ if TYPE_CHECKING:
 TYPEAHEAD_ACTIONS = frozenset({"new", "log_activity", "edit", "timeline"})
 WIDE = 100  # columns from which the panel sits beside the tree
 NO_ACCOUNT = "No account selected: move the cursor onto one (/ filters by name)."
+
+
+# What the panel shows of an account (notices name the account of every row of these).
+PANEL_TABLES = ("account", "contact", "contact_phone", "contact_email", "opportunity", "activity")
+
+
+class NodesReread(Message):
+    """Accounts named by change notices, re-read under RLS (those this person can see)."""
+
+    def __init__(self, asked: set[int], rows: set[int], found: dict[int, AccountNode]) -> None:
+        super().__init__()
+        self.asked = asked
+        self.rows = rows  # named by notices about the account rows themselves
+        self.found = found
 
 
 class AccountTreeScreen(PresenceHolder, BaseScreen):
@@ -138,6 +154,56 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
 
     def show_presence(self, text: str) -> None:
         self.panel.show_presence(text)
+    # ----------------------------------------------------------------------------- live
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        """Labels of the accounts named re-read in place; a new or moved account reloads the
+        tree as it was; the panel re-reads when its account is named. Cursor, open nodes and
+        the filter stay. Ids this person cannot see come back empty: nothing changes."""
+        changes = message.changes
+        if changes.everything:
+            self.tree.reload()
+            self.panel.reload()
+            return
+        rows = set(changes.ids.get("account", frozenset()))
+        named = rows | set(changes.accounts)
+        if named:
+            self.reread_nodes(named, rows)
+        shown = self.panel.account
+        if shown is not None and changes.touches(PANEL_TABLES, [shown.id], accounts=[shown.id]):
+            self.panel.reload()
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="tree-reread")
+    def reread_nodes(self, ids: set[int], rows: set[int]) -> None:
+        with database.connection_context():
+            found = accounts.nodes(ids)
+        self.post_message(NodesReread(ids, rows, found))
+
+    def on_nodes_reread(self, message: NodesReread) -> None:
+        from tui.widgets.account_tree import node_label
+
+        tree = self.tree
+        shown = {n.data.id: n for n in tree.account_nodes()}
+        filtered = bool(tree.query_text)
+        for account_id in message.asked & set(shown):
+            node = shown[account_id]
+            new = message.found.get(account_id)
+            if new is None:
+                continue  # gone for this person: the panel's verify says so when acted on
+            old = node.data
+            if new.parent_id != old.parent_id and not filtered:
+                tree.reload()  # moved: it belongs elsewhere now
+                return
+            node.data = new
+            node.set_label(node_label(new, filtered and node.parent is tree.root))
+            node.allow_expand = new.has_children
+        expanded = {n.data.id for n in shown.values() if n.is_expanded}
+        for account_id, new in message.found.items():
+            if account_id in shown or filtered or account_id not in message.rows:
+                continue
+            if new.parent_id is None or new.parent_id in expanded:
+                tree.reload()  # a new account where the person can see it appear
+                return
 
     def _account(self) -> AccountNode | None:
         """The account every key acts on; None (and a notification) when there is none."""

@@ -18,6 +18,7 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 from db.connection import database
 from db.services import history, names, sharing, users
 from tui.audit_words import Words, wanted
+from tui.messages import RecordsChanged
 from tui.rights import refused
 from tui.screens.admin_actions import AdminActions
 from tui.screens.admin_form import AdminForm
@@ -33,6 +34,10 @@ class Loaded(Message):
     def __init__(self, section: str, data: Any, append: bool = False) -> None:
         super().__init__()
         self.section, self.data, self.append = section, data, append
+
+
+TABLE_OF = {"users": "#users-table", "teams": "#teams-table", "sharing": "#defaults-table",
+            "audit": "#audit-table"}  # fmt: skip
 
 
 class AdminScreen(AdminActions, BaseScreen):
@@ -63,6 +68,7 @@ class AdminScreen(AdminActions, BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self.refreshing: str | None = None  # the section being re-read after a change
         self.section = "users"
         self.user_rows: list[users.User] = []
         self.users_after: str | None = None
@@ -151,8 +157,30 @@ class AdminScreen(AdminActions, BaseScreen):
                 data = (page, names.names(wanted(page.entries)))
         self.post_message(Loaded(section, data, more))
 
+    # What each section shows; the audit log shows every change.
+    LIVE_TABLES = {"users": ("app_user", "team"), "teams": ("team", "app_user"),
+                   "sharing": ("sharing_default", "account_share", "team", "app_user")}  # fmt: skip
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        tables = self.LIVE_TABLES.get(self.section)
+        changes = message.changes
+        if changes.everything or tables is None or changes.touches(tables):
+            if tables is None and not (changes.everything or changes.ids):
+                return
+            self.refreshing = self.section
+            self.load(self.section)
+
     def on_loaded(self, message: Loaded) -> None:
+        table = self.query_one(TABLE_OF[message.section], DataTable) if (
+            message.section in TABLE_OF) else None  # fmt: skip
+        keep = None
+        if table is not None and self.refreshing == message.section:
+            keep = (table.cursor_row, table.scroll_y)
+            self.refreshing = None
         getattr(self, f"_show_{message.section}")(message.data, message.append)
+        if keep is not None and table is not None and table.row_count:
+            table.move_cursor(row=min(keep[0], table.row_count - 1), animate=False)
+            table.scroll_to(y=keep[1], animate=False, immediate=True)
         self.refresh_bindings()
 
     def _show_users(self, page: users.UserPage, append: bool) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.screen import Screen
 
+from tui.live import LiveScreen
 from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.widgets.footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
 
-class BaseScreen(ForwardWorkerErrors, Screen[None]):
+class BaseScreen(LiveScreen, ForwardWorkerErrors, Screen[None]):
     """Subclasses implement `compose_body()`; status bar and footer come from here."""
 
     def compose(self) -> ComposeResult:
@@ -28,3 +29,5 @@ class BaseScreen(ForwardWorkerErrors, Screen[None]):
         if hasattr(self.app, "outbox_waiting"):
             self.watch(self.app, "outbox_waiting",
                        lambda n: setattr(bar, "outbox_waiting", n), init=True)  # fmt: skip
+        if hasattr(self.app, "link"):
+            self.watch(self.app, "link", lambda link: setattr(bar, "link", link), init=True)

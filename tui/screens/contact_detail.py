@@ -23,6 +23,7 @@ from db.connection import database
 from db.services import contacts
 from db.services.accounts import ActivityRow, OpportunityRow
 from db.services.contacts import CaseRow, ContactDetail, Relationship
+from tui.messages import RecordsChanged
 from tui.presence import PresenceHolder
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe, safe_markup
@@ -156,9 +157,28 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(ContactLoaded(contact_id, view))
 
+    # What this screen shows besides the contact: through its account.
+    AROUND = ("contact_phone", "contact_email", "contact_relationship", "activity",
+              "opportunity", "support_case", "account")
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        changes = message.changes
+        view = self.view
+        account = [view.detail.account_id] if view and view.detail.account_id else None
+        if changes.touches("contact", [self.contact_id]) or (
+            changes.touches(self.AROUND, accounts=account) if account else
+            changes.touches(self.AROUND)
+        ) or view is None:
+            self.load(self.contact_id)
+
     def on_contact_loaded(self, message: ContactLoaded) -> None:
         if message.contact_id != self.contact_id:
             return
+        # A re-read (change notice) keeps the highlighted relationship and the scroll position.
+        rels_before = self.query_one("#contact-relationships", OptionList)
+        keep_rel = rels_before.highlighted if self.view is not None else None
+        body = self.query_one("#contact-body", VerticalScroll)
+        keep_y = body.scroll_y if self.view is not None else None
         self.view = v = message.view
         d = v.detail
         name = clean(d.full_name, limit=60, single_line=True)
@@ -189,6 +209,8 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
             ))  # fmt: skip
         if not v.relationships:
             rels.add_option(Option(safe("no relationships"), id="none", disabled=True))
+        elif keep_rel is not None:
+            rels.highlighted = min(keep_rel, len(v.relationships) - 1)
         else:
             rels.highlighted = 0
         acts = (activity_line(a, with_contact=False) for a in v.activities)
@@ -196,6 +218,8 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
         opened = [Content("deal ") + deal_line(o) for o in v.deals]
         opened += [case_line(c) for c in v.cases]
         self.query_one("#contact-open", Static).update(lines(opened, "nothing open"))
+        if keep_y is not None:
+            body.scroll_to(y=keep_y, animate=False, immediate=True)
         self.refresh_bindings()
 
     def _person(self, d: ContactDetail) -> list[Content]:

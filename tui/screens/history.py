@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from db.connection import database
 from db.services import history, names
 from tui.audit_words import Words, wanted
+from tui.messages import RecordsChanged
 from tui.screens.base import BaseScreen
 from tui.text import cell, safe_markup
 from tui.widgets.fitted_table import FittedTable
@@ -90,6 +91,7 @@ class HistoryScreen(BaseScreen):
         self.next_before: history.Cursor | None = None
         self.loaded = 0
         self.fetching = False
+        self.refreshing = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(safe_markup("History · $title", title=self.record_title), id="history-title")
@@ -120,7 +122,8 @@ class HistoryScreen(BaseScreen):
             self.loaded = 0
         words = Words(message.names)
         rows = [row for entry in message.page.entries for row in entry_rows(entry, words)]
-        table.set_rows(rows, append=not message.first)
+        refreshing, self.refreshing = self.refreshing, False
+        table.set_rows(rows, append=not message.first, keep_cursor=refreshing)
         self.loaded += len(message.page.entries)
         self.next_before = message.page.next_before
         more = "m: older changes" if self.next_before else "no older changes"
@@ -128,6 +131,11 @@ class HistoryScreen(BaseScreen):
             more = "no recorded changes (or none you may see)"
         self.query_one("#history-more", Static).update(f"{self.loaded} changes · {more}")
         self.refresh_bindings()
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        if message.changes.touches(self.table_name, [self.row_id]) and not self.fetching:
+            self.refreshing = True
+            self.load(None)
 
     def action_more(self) -> None:
         if self.next_before is not None and not self.fetching:

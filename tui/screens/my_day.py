@@ -16,6 +16,7 @@ from db.connection import database
 from db.errors import NotFound, StaleRecord, ValidationError
 from db.services import activities
 from db.services.activities import Activity, MyDay, Scope
+from tui.messages import RecordsChanged
 from tui.outbox import queue_write
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe
@@ -103,12 +104,12 @@ class MyDayScreen(BaseScreen):
             rows += [Header(header_content(f"Overdue ({len(overdue)})")), *overdue]
         if due:
             rows += [Header(header_content(f"Due today ({len(due)})")), *due]
-        listing.clear(empty="Nothing due today. l logs an activity, t shows your activity.")
-        listing.extend(rows)
-        if keep is not None:
-            for index, row in enumerate(listing.rows):
-                if isinstance(row, Activity) and row.id == keep:
-                    listing.cursor = index
+        listing.empty = "Nothing due today. l logs an activity, t shows your activity."
+        if listing.rows or keep is not None:
+            listing.swap(rows, key=lambda a: a.id)  # a re-read: cursor and scroll stay
+        else:
+            listing.clear()
+            listing.extend(rows)
         more = f"{activities.MY_DAY_CAP}+" if message.day.more else str(len(message.day.items))
         self.query_one("#my-day-status", Static).update(
             safe(f"{more} open · {len(overdue)} overdue")
@@ -116,6 +117,11 @@ class MyDayScreen(BaseScreen):
         if message.note:
             self.notify(clean(message.note, single_line=True), markup=False, timeout=4)
         self.refresh_bindings()
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        # Follow-ups come and go with any activity (assigned to me, done, moved): re-read.
+        if message.changes.touches(("activity", "app_user")):
+            self.load()
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ from db.errors import Conflict, ValidationError, ValidationErrors
 from db.outbox import unavailable
 from db.services import failures
 from db.services.duplicates import Candidate
+from tui.live import LiveScreen
+from tui.messages import RecordsChanged
 from tui.presence import PresenceHolder
 from tui.screens.confirm import ConfirmModal
 from tui.screens.conflict import ConflictModal
@@ -89,10 +91,21 @@ class FormFailed(Message):
         self.text = text
 
 
-class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | None]):
+class ChangedUnderneath(Message):
+    """The record was saved by someone else while this form is open (a re-read said so)."""
+
+    def __init__(self, version: object) -> None:
+        super().__init__()
+        self.version = version
+
+
+class RecordFormScreen(
+    PresenceHolder, LiveScreen, ForwardWorkerErrors, Screen[FormResult | None]
+):
     IS_FORM: ClassVar[bool] = True  # printable keys are the form's (tui/keys.py)
     PRESENCE_EDITING: ClassVar[bool] = True  # others see "… editing" while the form is open
     KIND: ClassVar[str] = "record"
+    TABLE: ClassVar[str | None] = None  # the SQL table of the record (default: KIND)
     LABELS: ClassVar[dict[str, str]] = {}
     DEFAULT_CSS = """
     RecordFormScreen #form-title { height: 1; background: $panel; text-style: bold; padding: 0 1; }
@@ -276,6 +289,30 @@ class RecordFormScreen(PresenceHolder, ForwardWorkerErrors, Screen[FormResult | 
         self.query_one("#form-message", Static).update(
             text if isinstance(text, Content) else safe(text)
         )
+
+    # -- live: the record changed underneath ----------------------------------------------
+    CHANGED = "Changed by someone else meanwhile: ctrl+s merges your changes with theirs."
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        """Never overwrite what is typed: check the version, and say so if it moved. The save
+        then goes through the merge and the conflict dialog as always."""
+        table = self.TABLE or self.KIND
+        if self.record_id is None or self.original is None or self.saving:
+            return
+        if message.changes.touches(table, [self.record_id]):
+            self.check_version()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-version")
+    def check_version(self) -> None:
+        with database.connection_context():
+            original, _extra = self.load()
+        version = original.get("version")
+        if self.original is not None and version != self.original.get("version"):
+            self.post_message(ChangedUnderneath(version))
+
+    def on_changed_underneath(self, message: ChangedUnderneath) -> None:
+        if not self.saving:
+            self._message(self.CHANGED)
 
     def on_form_saved(self, message: FormSaved) -> None:
         self.saving = False

@@ -51,6 +51,7 @@ class ContactHits(Message):
 
 class RelationshipFormScreen(RecordFormScreen):
     KIND = "relationship"
+    TABLE = "contact_relationship"
     LABELS = LABELS
     DEFAULT_CSS = """
     RelationshipFormScreen #contact-hits { height: auto; max-height: 8; margin-left: 16; }

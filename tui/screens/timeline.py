@@ -18,6 +18,7 @@ from db.connection import database
 from db.errors import NotFound, StaleRecord
 from db.services import activities
 from db.services.activities import Activity, Cursor, Page, Scope, local_day
+from tui.messages import RecordsChanged
 from tui.outbox import queue_write
 from tui.screens.base import BaseScreen
 from tui.screens.timeline_filter import TimelineFilter, TimelineFilterScreen
@@ -40,6 +41,13 @@ class NameLoaded(Message):
         super().__init__()
         self.generation = generation
         self.name = name
+
+
+class PageReread(Message):
+    def __init__(self, generation: int, page: Page) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
 
 
 class ActivityChanged(Message):
@@ -84,6 +92,7 @@ class TimelineScreen(BaseScreen):
         self.fetching = False
         self.last_day: date | None = None
         self.count = 0
+        self.stale = False  # a change came while a page was loading: re-read after it
 
     def compose_body(self) -> ComposeResult:
         from textual.widgets import Static
@@ -176,6 +185,8 @@ class TimelineScreen(BaseScreen):
             )
         timeline.extend(rows)
         self._status_after_page()
+        if self.stale:
+            self.reread()
 
     def _status_after_page(self) -> None:
         if self.next_cursor is None:
@@ -184,6 +195,59 @@ class TimelineScreen(BaseScreen):
             self._status(f"{self.count:,} shown · f filter by date to see older ones")
         else:
             self._status(f"{self.count:,} shown · more load as you scroll")
+
+    # -- live: re-read what is shown, in place ------------------------------------------------
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        # Any activity may belong here (a new one has no id we know), and a name may change
+        # with its account or contact: re-read the rows shown, at most once in flight.
+        if message.changes.touches(("activity", "contact", "account", "app_user")):
+            if self.fetching and not message.changes.everything:
+                self.stale = True
+            else:
+                self.reread()
+
+    def reread(self) -> None:
+        """Read the newest rows again, as many as are shown (up to 500), and swap them in:
+        the highlighted activity and the scroll position stay."""
+        self.stale = False
+        self.generation += 1
+        self.fetching = True
+        limit = min(max(self.count, activities.PAGE), 500)
+        self.reread_page(self.generation, self.scope, self.filter, limit)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="timeline")
+    def reread_page(self, generation: int, scope: Scope, filt: TimelineFilter, limit: int) -> None:
+        with database.connection_context():
+            page = activities.timeline(
+                scope, limit=limit, kinds=filt.kinds or None, author_id=filt.author_id,
+                since=filt.since, until=filt.until,
+            )  # fmt: skip
+        if not get_current_worker().is_cancelled:
+            self.post_message(PageReread(generation, page))
+
+    def on_page_reread(self, message: PageReread) -> None:
+        if message.generation != self.generation:
+            return
+        self.fetching = False
+        rows: list[object] = []
+        self.last_day = None
+        for item in message.page.items:
+            day = local_day(item.occurred_at)
+            if day != self.last_day:
+                rows.append(Header(header_content(day_label(day))))
+                self.last_day = day
+            rows.append(item)
+        self.count = len(message.page.items)
+        self.next_cursor = message.page.next_cursor
+        timeline = self.query_one(RecordList)
+        timeline.empty = "No activities" + (
+            " match the filter." if self.filter != TimelineFilter() else " yet: l logs one.")
+        timeline.swap(rows, key=lambda a: a.id)
+        self._status_after_page()
+        self.refresh_bindings()
+        if self.stale:
+            self.reread()
 
     def on_record_list_near_end(self, message: RecordList.NearEnd) -> None:
         if self.fetching or self.next_cursor is None or self.count >= MAX_ITEMS:

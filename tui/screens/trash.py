@@ -17,6 +17,7 @@ from db.connection import database
 from db.errors import SwitchboardError
 from db.services import trash
 from db.services.trash import Cursor, TrashItem
+from tui.messages import RecordsChanged
 from tui.screens.base import BaseScreen
 from tui.screens.confirm import ConfirmModal
 from tui.text import cell, clean, safe, safe_markup
@@ -59,6 +60,7 @@ class TrashScreen(BaseScreen):
         self.items: list[TrashItem] = []
         self.pages: list[Cursor | None] = [None]  # the cursor each shown page started after
         self.more = False
+        self.refreshing = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(Content("Trash"), id="trash-title")
@@ -92,14 +94,25 @@ class TrashScreen(BaseScreen):
         table = self.query_one(FittedTable)
         rows = [(cell(item.deleted_at), cell(item.kind), cell(item.title, limit=120),
                  cell(item.detail or "—", limit=80)) for item in self.items]  # fmt: skip
-        table.set_rows(rows, [f"{item.kind}:{item.id}" for item in self.items])
+        refreshing, self.refreshing = self.refreshing, False
+        table.set_rows(rows, [f"{item.kind}:{item.id}" for item in self.items],
+                       keep_cursor=refreshing)
         page = len(self.pages)
         title = f"Trash · page {page}" + (" · more with ]" if self.more else "")
         if not self.items:
             title += " · empty"
         self.query_one("#trash-title", Static).update(Content(title))
         self.refresh_bindings()
-        table.focus()
+        if not refreshing:
+            table.focus()
+
+    TABLES = ("account", "contact", "activity", "opportunity", "support_case", "contact_phone",
+              "contact_email", "contact_relationship")
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        if message.changes.touches(self.TABLES):
+            self.refreshing = True
+            self.load_page()
 
     def _selected(self) -> TrashItem | None:
         table = self.query_one(FittedTable)

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from db.connection import database
 from db.services import accounts
 from db.services.accounts import ContactPage, ContactRow
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, safe
 from tui.widgets.record_lines import contact_line
 
@@ -25,7 +26,7 @@ NAME = 22
 MIN_TITLE, MAX_TITLE, MAX_REACH = 14, 40, 32
 
 
-class AccountContacts(OptionList):
+class AccountContacts(ForwardWorkerErrors, OptionList):
     DEFAULT_CSS = """
     AccountContacts { height: auto; max-height: 8; border: none; padding: 0; }
     """

@@ -23,6 +23,7 @@ from db.connection import database
 from db.errors import NotFound
 from db.services import accounts
 from db.services.accounts import AccountNode, ContactPage
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, money, safe, safe_markup
 from tui.widgets.account_contacts import CONTACTS_PAGE, AccountContacts
 from tui.widgets.record_lines import activity_line, deal_line, lines
@@ -40,7 +41,7 @@ class Panel:
     activities: list[accounts.ActivityRow]
 
 
-class AccountPanel(VerticalScroll):
+class AccountPanel(ForwardWorkerErrors, VerticalScroll):
     class Loaded(Message):
         def __init__(self, account_id: int, panel: Panel) -> None:
             super().__init__()

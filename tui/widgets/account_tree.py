@@ -25,6 +25,7 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 from db.connection import database
 from db.services import accounts
 from db.services.accounts import CONTACT_CAP, AccountNode, Keyset, NodePage
+from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, money, safe, safe_markup
 
 PAGE = 100
@@ -85,7 +86,7 @@ def to_text(content: Content) -> Text:
     )
 
 
-class AccountTree(Tree[object]):
+class AccountTree(ForwardWorkerErrors, Tree[object]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", tooltip="Next account", id="tree-down", show=False),
         Binding("k", "cursor_up", "Up", tooltip="Previous account", id="tree-up", show=False),

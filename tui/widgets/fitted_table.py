@@ -25,13 +25,17 @@ class FittedTable(DataTable):
         self._fitted_for = -1
 
     def set_rows(self, rows: list[tuple[Text, ...]], keys: list[str | None] | None = None,
-                 append: bool = False) -> None:  # fmt: skip
-        """Show `rows` (after the current ones when `append`)."""
+                 append: bool = False, keep_cursor: bool = False) -> None:  # fmt: skip
+        """Show `rows` (after the current ones when `append`); `keep_cursor` keeps the cursor
+        row and the scroll position (a re-read after a change notice)."""
         if not append:
             self.data_rows, self.row_keys = [], []
         self.data_rows += rows
         self.row_keys += keys or [None] * len(rows)
-        self._fit(keep_cursor=append)
+        scroll_y = self.scroll_y
+        self._fit(keep_cursor=append or keep_cursor)
+        if keep_cursor:
+            self.scroll_to(y=scroll_y, animate=False, immediate=True)
 
     def widths(self, total: int) -> list[int]:
         """Column widths for a table `total` cells wide."""

@@ -115,6 +115,28 @@ class RecordList(ScrollView, can_focus=True):
             self.cursor = self._next_item(0, 1)
         self.refresh()
 
+    def swap(self, rows: list[Any], key: Callable[[Any], object]) -> None:
+        """Replace every row with `rows` (a re-read after a change notice), keeping the
+        highlighted item (found again by `key`) and the scroll position."""
+        keep = key(self.item) if self.item is not None else None
+        old_cursor, scroll_y = self.cursor, self.scroll_offset.y
+        self.rows = list(rows)
+        self._lines.clear()
+        self._asked_at = -1
+        self._resize()
+        found = -1
+        if keep is not None:
+            found = next((i for i, r in enumerate(self.rows)
+                          if not isinstance(r, Header) and key(r) == keep), -1)  # fmt: skip
+        if found < 0 and self.rows:
+            found = self._next_item(min(max(old_cursor, 0), len(self.rows) - 1), -1)
+            if found < 0:
+                found = self._next_item(0, 1)
+        self.scroll_to(0, scroll_y, animate=False, immediate=True)
+        if found != old_cursor:
+            self.cursor = found
+        self.refresh()
+
     def replace(self, match: Callable[[Any], bool], new: Any) -> None:
         """Swap the first item for which `match` is true (an edited or completed activity)."""
         for index, row in enumerate(self.rows):

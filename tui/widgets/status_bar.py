@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from db.live import LinkState
 from db.services.session import Me
 from tui.text import clean
 
@@ -36,6 +37,7 @@ class StatusBar(Widget):
 
     me: reactive[Me | None] = reactive(None)
     live: reactive[bool | None] = reactive(None)
+    link: reactive[LinkState | None] = reactive(None, always_update=True)
     clock: reactive[str] = reactive("")
     presence: reactive[str] = reactive("")  # plain text, already cleaned (tui/presence.py)
     outbox_waiting: reactive[int] = reactive(0)  # writes saved on this machine (db/outbox.py)
@@ -60,6 +62,10 @@ class StatusBar(Widget):
 
     @property
     def state(self) -> str:
+        """'● live', '↻ reconnecting… 3 s', '✕ offline since 10:42' (db.live.LinkState)."""
+        link = self.link
+        if link is not None and link.live == self.live:
+            return link.describe()
         return STATES[self.live]
 
     def render(self) -> Content:
