@@ -103,6 +103,9 @@ CREATE INDEX opportunity_board_idx ON opportunity (stage_id, amount DESC, id)
 CREATE INDEX activity_opportunity_due_idx ON activity (opportunity_id, due_at)
     WHERE opportunity_id IS NOT NULL AND completed_at IS NULL AND due_at IS NOT NULL;
 
--- Reps write what people type on the deals RLS lets them change (0002 granted the columns
--- that existed then).
-GRANT UPDATE (probability_manual, next_step) ON opportunity TO {{roles}}_rep;
+-- People write what they type on the deals RLS lets them change, admins the stage's rotting
+-- period: UPDATE is granted per column since 0009, so new columns are granted here. Nobody
+-- gets stage_entered_at (the trigger keeps it).
+GRANT UPDATE (probability_manual, next_step) ON opportunity
+    TO {{roles}}_rep, {{roles}}_manager, {{roles}}_admin;
+GRANT UPDATE (rotting_days) ON stage TO {{roles}}_admin;

@@ -340,7 +340,7 @@ def add_stage(pipeline_id: int, form: Mapping[str, Any]) -> int:
     """A new stage at the end of the pipeline's open stages (before won and lost)."""
     values = validate_stage(form)
     with database.atomic():
-        database.execute_sql("LOCK TABLE stage IN SHARE ROW EXCLUSIVE MODE")
+        database.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", ("stage.position",))
         # make room: closing stages move one down
         rows = database.execute_sql(
             "SELECT id, position, is_won OR is_lost FROM stage WHERE pipeline_id = %s "
