@@ -40,6 +40,12 @@ def _my_day() -> Screen:
     return MyDayScreen()
 
 
+def _pipeline() -> Screen:
+    from tui.screens.pipeline_board import PipelineBoardScreen
+
+    return PipelineBoardScreen()
+
+
 def _trash() -> Screen:
     from tui.screens.trash import TrashScreen
 
@@ -56,6 +62,7 @@ def _admin() -> Screen:
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
+    "pipeline": _pipeline,
     "trash": _trash,
     "admin": _admin,
 }
@@ -75,6 +82,7 @@ def _driver() -> type[Driver] | None:
 MODE_WORDS = {
     "accounts": ("Accounts", "The account tree"),
     "my_day": ("My day", "Follow-ups due today and overdue"),
+    "pipeline": ("Pipeline", "The pipeline board: deals by stage"),
     "trash": ("Trash", "Deleted records: restore, and purge for admins"),
     "admin": ("Admin", "Users, teams, sharing and the audit log"),
 }
@@ -93,6 +101,8 @@ class SwitchboardApp(OrderedKeysApp):
                 id="go-accounts", show=False),
         Binding("3", "switch_mode('my_day')", "My day", tooltip="My follow-ups due today and "
                 "overdue (t: my activity timeline)", id="go-my-day", show=False),
+        Binding("4", "switch_mode('pipeline')", "Pipeline", tooltip="The pipeline board: "
+                "deals by stage", id="go-pipeline", show=False),
         Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",

@@ -343,3 +343,62 @@ def soft_delete(deal_id: int, version: int) -> None:
         )
     if not rows:
         raise _why_not(deal_id, version, None)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+
+
+def search_accounts(text: str, limit: int = 10) -> list[Choice]:
+    """Live visible accounts whose name starts with `text` (then contains it), by name."""
+    words = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if not words:
+        return []
+    rows = database.execute_sql(
+        "SELECT id, name FROM account WHERE deleted_at IS NULL AND lower(name) LIKE %s "
+        "ORDER BY lower(name) LIKE %s DESC, lower(name), id LIMIT %s",
+        ("%" + words + "%", words + "%", limit),
+    ).fetchall()
+    return [Choice(*r) for r in rows]
+
+
+CONTACTS_CAP = 200
+
+
+def account_contacts(account_id: int | None) -> list[Choice]:
+    """The live contacts of an account by name (the first CONTACTS_CAP)."""
+    if account_id is None:
+        return []
+    rows = database.execute_sql(
+        "SELECT id, nullif(btrim(concat_ws(' ', first_name, last_name)), '') FROM contact "
+        "WHERE account_id = %s AND deleted_at IS NULL "
+        "ORDER BY lower(last_name), lower(first_name), id LIMIT %s",
+        (account_id, CONTACTS_CAP),
+    ).fetchall()
+    return [Choice(r[0], r[1] or f"contact {r[0]}") for r in rows]
+
+
+def form_choices() -> dict[str, list[Choice]]:
+    """Stages (of every pipeline), people who may own a deal, campaigns."""
+    from db.services.pipeline import all_stages, pipelines
+
+    several = len(pipelines()) > 1
+    names = {p.id: p.name for p in pipelines()}
+    stages = [
+        Choice(s.id, f"{names.get(s.pipeline_id, '')} › {s.name}" if several else s.name)
+        for s in all_stages()
+    ]
+    users = database.execute_sql(
+        "SELECT id, display_name FROM app_user WHERE active AND role <> 'agent' "
+        "ORDER BY lower(display_name), id"
+    ).fetchall()
+    campaigns = database.execute_sql(
+        "SELECT id, name FROM campaign WHERE deleted_at IS NULL ORDER BY lower(name), id LIMIT 500"
+    ).fetchall()
+    return {
+        "stage_id": stages,
+        "owner_id": [Choice(*r) for r in users],
+        "campaign_id": [Choice(*r) for r in campaigns],
+    }
