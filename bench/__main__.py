@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import b4_account_tree, b5_timeline, b9_cold_start, b12_audit
+from bench import b4_account_tree, b5_timeline, b6_pipeline_board, b9_cold_start, b12_audit
 from bench.common import Row, table
 from bench.dataset import Dataset, prepare
 from db import demo
@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),
+    "B6": ("pipeline_board", b6_pipeline_board.run, 100),
     "B9": ("cold_start", b9_cold_start.run, 10),
     # adds the dataset's audit log (2M entries at 1.0) the first time it runs on it
     "B12": ("audit_log", b12_audit.run, 200),
