@@ -216,3 +216,48 @@ async def test_monochrome_board(crm, monkeypatch):
         chosen = [s for s in rendered.spans if "reverse" in str(s.style)]
         assert chosen and "Service deal" in rendered.plain[chosen[0].start:chosen[0].end]
         assert "? Service deal" in screen_text(app)  # none planned: a character, not a colour
+
+
+def rep_app(pg, db_name, installer_dsn, access: str) -> int:
+    """Log the app in as a rep who owns one deal; everything else has `access`."""
+    from tests.records_data import add_login
+
+    add_login(installer_dsn, "sb_rep_board", role="rep")
+    run(installer_dsn, "UPDATE sharing_default SET access = %s "
+        "WHERE object_type IN ('account', 'opportunity')", (access,))  # fmt: skip
+    (rep_id,) = run(installer_dsn, "SELECT id FROM app_user WHERE username = 'sb_rep_board'")[0]
+    run(installer_dsn, "INSERT INTO account (name, owner_id) VALUES ('Rep Account', %s)",
+        (rep_id,))  # fmt: skip
+    run(installer_dsn, "INSERT INTO opportunity (account_id, name, amount, stage_id, owner_id) "
+        "SELECT a.id, 'Rep deal', 5, s.id, %s FROM account a, stage s "
+        "WHERE a.name = 'Rep Account' AND s.name = 'Qualify'", (rep_id,))  # fmt: skip
+    configure(pg.dsn(db_name, user="sb_rep_board"), "switchboard")
+    return rep_id
+
+
+async def test_a_reps_board_shows_only_what_she_may_see(crm, pg, db_name, installer_dsn):
+    rep_app(pg, db_name, installer_dsn, "private")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_board(app, pilot)
+        assert view.board.count == 1 and view.card.name == "Rep deal"
+        text = screen_text(app)
+        assert "Rep deal" in text and "Service deal" not in text and "Fleet renewal" not in text
+        await pilot.press("greater_than_sign")  # her own deal moves
+        await idle(app, pilot, view)
+        assert deal(installer_dsn, "Rep deal")["stage"] == "Discover"
+
+
+async def test_a_rep_cannot_move_a_deal_she_may_not_edit(crm, pg, db_name, installer_dsn):
+    rep_app(pg, db_name, installer_dsn, "public_read")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_board(app, pilot)
+        assert view.board.count == 5
+        assert view.card.name == "Service deal"  # the admin's, readable only
+        await pilot.press("greater_than_sign")
+        await idle(app, pilot, view)
+        assert "Not moved: you may see deal" in screen_text(app)
+        assert deal(installer_dsn, "Service deal")["stage"] == "Qualify"
+        assert "Service deal" in [c.name for c in view.board.columns[0].cards]
+        assert view.board.columns[1].count == 1  # back where it was after the reload
