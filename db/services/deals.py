@@ -328,20 +328,14 @@ def close_lost(deal_id: int, version: int, reason: str | None) -> Moved:
 
 
 def soft_delete(deal_id: int, version: int) -> None:
-    """Move a deal to the trash (restored from the trash screen like other records)."""
+    """Move a deal to the trash (the trash screen restores it, admins purge it)."""
     with database.atomic():
-        rows = list(
-            Opportunity.update(deleted_at=database.execute_sql("SELECT now()").fetchone()[0])
-            .where(
-                (Opportunity.id == deal_id)
-                & (Opportunity.version == version)
-                & Opportunity.deleted_at.is_null()
-            )
-            .returning(Opportunity.id)
-            .tuples()
-            .execute()
-        )
-    if not rows:
+        row = database.execute_sql(
+            "UPDATE opportunity SET deleted_at = now() WHERE id = %s AND version = %s "
+            "AND deleted_at IS NULL RETURNING id",
+            (deal_id, version),
+        ).fetchone()
+    if row is None:
         raise _why_not(deal_id, version, None)
 
 

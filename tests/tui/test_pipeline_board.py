@@ -261,3 +261,34 @@ async def test_a_rep_cannot_move_a_deal_she_may_not_edit(crm, pg, db_name, insta
         assert deal(installer_dsn, "Service deal")["stage"] == "Qualify"
         assert "Service deal" in [c.name for c in view.board.columns[0].cards]
         assert view.board.columns[1].count == 1  # back where it was after the reload
+
+
+async def test_delete_to_the_trash_and_restore_and_history(crm, installer_dsn):
+    from db.connection import database
+    from db.services import trash
+    from tui.screens.history import HistoryScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_board(app, pilot)
+        await pilot.press("greater_than_sign")
+        await idle(app, pilot, view)
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await settle(app, pilot, rounds=1)
+        assert "Qualify → Discover" in screen_text(app)  # stage names, not ids
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineBoardScreen))
+        assert view.card.name == "Service deal"
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmModal")
+        await pilot.press("y")
+        await idle(app, pilot, view)
+        assert "Service deal" not in screen_text(app) and "trash" in screen_text(app)
+        with database.connection_context():
+            items = [i for i in trash.page() if i.kind == "deal"]
+            assert [i.title for i in items] == ["Service deal"]
+            trash.restore("deal", items[0].id)
+        await pilot.press("ctrl+r")
+        await settle(app, pilot, rounds=1)
+        assert "Service deal" in screen_text(app)

@@ -58,6 +58,12 @@ class MoveFailed(Message):
         self.deal_id, self.text = deal_id, text
 
 
+class DealTrashed(Message):
+    def __init__(self, deal_id: int) -> None:
+        super().__init__()
+        self.deal_id = deal_id
+
+
 class MovesDone(Message):
     def __init__(self, deal_id: int | None) -> None:
         super().__init__()
@@ -91,6 +97,10 @@ class PipelineBoardScreen(BaseScreen):
                 id="board-lost"),
         Binding("enter,e", "edit", "Edit", tooltip="Open the deal in its form", id="board-edit"),
         Binding("n", "new", "New", tooltip="A new deal in the selected stage", id="board-new"),
+        Binding("h", "history", "History", tooltip="Who changed this deal, and when",
+                id="board-history", show=False),
+        Binding("d,delete", "delete", "Delete", tooltip="Move the deal to the trash",
+                id="board-delete", show=False),
         Binding("f", "filters", "Filter", tooltip="Mine, my team, everyone; close dates",
                 id="board-filters"),
         Binding("p", "pipeline", "Pipeline", tooltip="Show the next pipeline",
@@ -215,7 +225,7 @@ class PipelineBoardScreen(BaseScreen):
 
     # -- changing deals -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("move", "won", "lost", "edit"):
+        if action in ("move", "won", "lost", "edit", "history", "delete"):
             return self.columns.card is not None or None
         if action == "new":
             return self.columns.column is not None or None
@@ -278,6 +288,28 @@ class PipelineBoardScreen(BaseScreen):
 
         self.app.push_screen(LostReasonPrompt(card.name), answered)
 
+    def action_history(self) -> None:
+        from tui.screens.history import HistoryScreen
+
+        card = self.columns.card
+        if card is not None:
+            self.app.push_screen(HistoryScreen("opportunity", card.id, clean(card.name, limit=60,
+                                                                             single_line=True)))
+
+    def action_delete(self) -> None:
+        from tui.screens.confirm import ConfirmModal
+
+        card = self.columns.card
+        if card is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._queue("delete", card.id, None)
+
+        self.app.push_screen(ConfirmModal(safe(f"Move {clean(card.name)} to the trash?",
+                                               single_line=True), "Delete", "Keep"), answered)
+
     def _queue(self, op: str, deal_id: int, value: Any) -> None:
         with self.ops_lock:
             self.ops.append((op, deal_id, value))
@@ -305,6 +337,10 @@ class PipelineBoardScreen(BaseScreen):
                         moved = deals.move_stage(deal_id, value, version)
                     elif op == "won":
                         moved = deals.close_won(deal_id, version)
+                    elif op == "delete":
+                        deals.soft_delete(deal_id, version)
+                        self.post_message(DealTrashed(deal_id))
+                        continue
                     else:
                         moved = deals.close_lost(deal_id, version, value)
                 except Exception as exc:  # every failure is shown; the board is read again
@@ -325,6 +361,9 @@ class PipelineBoardScreen(BaseScreen):
         if m.is_closed:
             self._status(f"{'Won' if m.is_won else 'Lost'}: the deal is closed.")
         self.columns.pending.discard(m.deal_id)
+
+    def on_deal_trashed(self, message: DealTrashed) -> None:
+        self._status("Moved the deal to the trash (9 shows the trash, r restores).")
 
     def on_move_failed(self, message: MoveFailed) -> None:
         self.columns.pending.discard(message.deal_id)
