@@ -31,9 +31,9 @@ from db.services.validation import validate_deal, validate_lost_reason
 FIELDS = (
     "account_id", "primary_contact_id", "name", "amount", "currency", "stage_id",
     "probability", "expected_close", "forecast_category", "owner_id", "campaign_id",
-    "next_step",
+    "next_step", "lost_reason",
 )  # fmt: skip
-STORED = (*FIELDS, "probability_manual", "is_closed", "is_won", "lost_reason", "closed_at")
+STORED = (*FIELDS, "probability_manual", "is_closed", "is_won", "closed_at")
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,11 @@ def _check_refs(values: Mapping[str, Any]) -> None:
         " (SELECT account_id FROM contact WHERE id = %(c)s AND deleted_at IS NULL),"
         " (SELECT count(*) FROM contact WHERE id = %(c)s AND deleted_at IS NULL),"
         " (SELECT count(*) FROM stage WHERE id = %(s)s AND deleted_at IS NULL)",
-        {"a": values["account_id"], "c": values.get("primary_contact_id"),
-         "s": values["stage_id"]},  # fmt: skip
+        {
+            "a": values["account_id"],
+            "c": values.get("primary_contact_id"),
+            "s": values["stage_id"],
+        },  # fmt: skip
     ).fetchone()
     accounts, contact_account, contacts, stages = row
     if not accounts:
@@ -314,9 +317,7 @@ def move_stage(deal_id: int, direction: int, version: int) -> Moved:
 
 def close_won(deal_id: int, version: int) -> Moved:
     """Mark an open deal won (its pipeline's won stage; the database closes it)."""
-    return _run_move(
-        _CLOSE, {"id": deal_id, "version": version, "won": True, "reason": None}, None
-    )
+    return _run_move(_CLOSE, {"id": deal_id, "version": version, "won": True, "reason": None}, None)
 
 
 def close_lost(deal_id: int, version: int, reason: str | None) -> Moved:

@@ -378,8 +378,11 @@ def reorder_stage(stage_id: int, direction: int) -> None:
         pipeline_id, pos = row
         other = database.execute_sql(
             "SELECT id, position FROM stage WHERE pipeline_id = %s AND deleted_at IS NULL AND "
-            + ("position > %s ORDER BY position" if direction > 0
-               else "position < %s ORDER BY position DESC")  # fmt: skip
+            + (
+                "position > %s ORDER BY position"
+                if direction > 0
+                else "position < %s ORDER BY position DESC"
+            )  # fmt: skip
             + " LIMIT 1",
             (pipeline_id, pos),
         ).fetchone()

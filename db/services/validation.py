@@ -264,6 +264,7 @@ def validate_deal(data: Mapping[str, Any]) -> dict[str, Any]:
         "owner_id": r.integer(data, "owner_id", 1, 2**62),
         "campaign_id": r.integer(data, "campaign_id", 1, 2**62),
         "next_step": r.text(data, "next_step", NEXT_STEP_MAX),
+        "lost_reason": r.text(data, "lost_reason", LOST_REASON_MAX),
     }
     if out["account_id"] is None:
         r.fail("account_id", "is required: pick the account the deal is with")

@@ -143,16 +143,30 @@ def test_a_stale_move_is_refused(data, installer_dsn, admin_dsn):
 def test_create_validates_every_field_and_defaults_the_probability(data, installer_dsn):
     ids = stage_ids(installer_dsn)
     with database.connection_context(), pytest.raises(ValidationErrors) as info:
-        deals.create({"name": "", "amount": "-5", "currency": "kronor", "probability": "150",
-                      "expected_close": "2026-02-30", "stage_id": str(ids["Proposal"])})
+        deals.create(
+            {
+                "name": "",
+                "amount": "-5",
+                "currency": "kronor",
+                "probability": "150",
+                "expected_close": "2026-02-30",
+                "stage_id": str(ids["Proposal"]),
+            }
+        )
     fields = {e.field: e.message for e in info.value.errors}
     assert set(fields) == {"name", "amount", "currency", "probability", "expected_close",
                            "account_id"}  # fmt: skip
     assert fields["name"] == "is required"
     assert "February 2026 has 28 days" in fields["expected_close"]
     with database.connection_context(), pytest.raises(ValidationErrors) as info:
-        deals.create({"name": "X", "account_id": str(data.globex),
-                      "primary_contact_id": str(data.anna), "stage_id": str(ids["Proposal"])})
+        deals.create(
+            {
+                "name": "X",
+                "account_id": str(data.globex),
+                "primary_contact_id": str(data.anna),
+                "stage_id": str(ids["Proposal"]),
+            }
+        )
     assert info.value.errors[0].field == "primary_contact_id"
     with database.connection_context():
         new = deals.create({"name": "Robots", "account_id": str(data.acme),
@@ -221,8 +235,11 @@ def test_stages_are_data_edited_by_admins_only(data, installer_dsn, pg, db_name)
         pipeline.save_stage(new, trial.version, {"name": "Pilot", "probability": "65",
                                                  "rotting_days": "5"})  # fmt: skip
         with pytest.raises(ValidationErrors) as info:
-            pipeline.save_stage(new, trial.version + 1, {"name": "", "probability": "101",
-                                                         "is_won": True, "is_lost": True})
+            pipeline.save_stage(
+                new,
+                trial.version + 1,
+                {"name": "", "probability": "101", "is_won": True, "is_lost": True},
+            )
         assert {e.field for e in info.value.errors} == {"name", "probability", "is_lost"}
         other = pipeline.add_pipeline("Partners")
         assert [s.name for s in pipeline.stages(other)] == ["Qualify", "Won", "Lost"]

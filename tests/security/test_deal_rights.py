@@ -122,3 +122,21 @@ def test_nobody_backdates_the_stage_entry_or_closes_without_the_stage(world: Wor
                     (stage(world, "Lost"), world.ids["opp_rita"]))  # fmt: skip
     assert world.one("SELECT stage_id FROM opportunity WHERE id = %s",
                      (world.ids["opp_rita"],)) == stage(world, "Qualify")  # fmt: skip
+
+
+def test_the_trash_lists_deals_only_to_those_who_read_deals(world: World):
+    from db.services import trash
+
+    world.installer("UPDATE opportunity SET deleted_at = now() WHERE id = %s",
+                    (world.ids["opp_rita"],))  # fmt: skip
+    configure(world.pg.dsn(world.db, user=world.users["aga"]), "switchboard")
+    with database.connection_context():
+        assert [i for i in trash.page() if i.kind == "deal"] == []  # and no permission error
+    configure(world.pg.dsn(world.db, user=world.users["rita"]), "switchboard")
+    with database.connection_context():
+        items = [i for i in trash.page() if i.kind == "deal"]
+        assert [(i.id, i.title) for i in items] == [(world.ids["opp_rita"], "Deal of rita")]
+        trash.restore("deal", world.ids["opp_rita"])
+    assert world.one("SELECT deleted_at FROM opportunity WHERE id = %s",
+                     (world.ids["opp_rita"],)) is None  # fmt: skip
+    database.close_all()

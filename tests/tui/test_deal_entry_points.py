@@ -42,9 +42,12 @@ async def test_deals_of_an_account_open_from_the_tree(crm, installer_dsn):
         await wait_until(pilot, lambda: isinstance(app.screen, DealListModal))
         await wait_until(pilot, lambda: len(app.screen.deals) == 3)
         await pilot.press("escape")
-    assert run(installer_dsn, "SELECT a.name, s.name FROM opportunity o JOIN account a ON "
-               "a.id = o.account_id JOIN stage s ON s.id = o.stage_id "
-               "WHERE o.name = 'Charging stations'") == [("Volvo Cars Sverige AB", "Qualify")]
+    assert run(
+        installer_dsn,
+        "SELECT a.name, s.name FROM opportunity o JOIN account a ON "
+        "a.id = o.account_id JOIN stage s ON s.id = o.stage_id "
+        "WHERE o.name = 'Charging stations'",
+    ) == [("Volvo Cars Sverige AB", "Qualify")]
 
 
 async def test_deals_open_from_the_contact_detail(crm):

@@ -103,3 +103,29 @@ async def test_same_field_conflict_opens_the_dialog(crm, installer_dsn):
         await wait_until(pilot, lambda: not isinstance(app.screen, (ConflictModal, DealFormScreen)))
     assert run(installer_dsn, "SELECT name FROM opportunity WHERE id = %s", (deal_id,)) == [
         ("Trucks Europe",)]  # fmt: skip
+
+
+async def test_lost_in_the_form_needs_the_reason(crm, installer_dsn):
+    from textual.widgets import Select
+
+    (deal_id,) = run(installer_dsn, "SELECT id FROM opportunity WHERE name = 'Trucks EU'")[0]
+    (lost,) = run(installer_dsn, "SELECT id FROM stage WHERE name = 'Lost'")[0]
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, rounds=1)
+        app.push_screen(DealFormScreen(deal_id))
+        form = await form_ready(app, pilot)
+        form.query_one("#f-stage-id", Select).value = lost
+        form.query_one("#f-name", Input).focus()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: "a lost deal needs a reason" in screen_text(app))
+        assert run(installer_dsn, "SELECT is_closed FROM opportunity WHERE id = %s",
+                   (deal_id,)) == [(False,)]  # fmt: skip
+        form.query_one("#f-lost-reason", Input).focus()
+        await pilot.press(*"No budget", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DealFormScreen))
+    assert run(
+        installer_dsn,
+        "SELECT is_closed, is_won, lost_reason, probability FROM opportunity WHERE id = %s",
+        (deal_id,),
+    ) == [(True, False, "No budget", 0)]

@@ -26,8 +26,13 @@ def crm(installer_dsn, admin_dsn):
 async def open_board(app, pilot) -> PipelineColumns:
     await settle(app, pilot, rounds=1)
     await pilot.press("4")
-    await wait_until(pilot, lambda: isinstance(app.screen, PipelineBoardScreen)
-                     and app.screen.query_one(PipelineColumns).board is not None)
+    await wait_until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, PipelineBoardScreen)
+            and app.screen.query_one(PipelineColumns).board is not None
+        ),
+    )
     return app.screen.query_one(PipelineColumns)
 
 
@@ -214,7 +219,7 @@ async def test_monochrome_board(crm, monkeypatch):
         assert app.theme == "switchboard-mono"
         rendered = view.render()
         chosen = [s for s in rendered.spans if "reverse" in str(s.style)]
-        assert chosen and "Service deal" in rendered.plain[chosen[0].start:chosen[0].end]
+        assert chosen and "Service deal" in rendered.plain[chosen[0].start : chosen[0].end]
         assert "? Service deal" in screen_text(app)  # none planned: a character, not a colour
 
 

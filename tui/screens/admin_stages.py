@@ -164,16 +164,24 @@ class StagesScreen(BaseScreen):
         s = self._selected()
         if s is None:
             return
-        self._open(AdminForm(f"Edit stage {s.name}", self._fields(s),
-                             _first(lambda v: pipeline.save_stage(s.id, s.version, _form(v)))))
+        self._open(
+            AdminForm(
+                f"Edit stage {s.name}",
+                self._fields(s),
+                _first(lambda v: pipeline.save_stage(s.id, s.version, _form(v))),
+            )
+        )
 
     def action_order(self, direction: int) -> None:
         s = self._selected()
         if s is not None:
             table = self.query_one(DataTable)
             table.move_cursor(row=max(0, table.cursor_row + direction))
-            self.load(self.current, f"moved {s.name}",
-                      then=_first(lambda: pipeline.reorder_stage(s.id, direction)))
+            self.load(
+                self.current,
+                f"moved {s.name}",
+                then=_first(lambda: pipeline.reorder_stage(s.id, direction)),
+            )
 
     def action_delete(self) -> None:
         from tui.screens.confirm import ConfirmModal
@@ -184,11 +192,14 @@ class StagesScreen(BaseScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.load(self.current, f"deleted {s.name}",
-                          then=lambda: pipeline.delete_stage(s.id))
+                self.load(
+                    self.current, f"deleted {s.name}", then=lambda: pipeline.delete_stage(s.id)
+                )
 
-        self.app.push_screen(ConfirmModal(safe(f"Delete the stage {s.name}?",
-                                               single_line=True), "Delete", "Keep"), answered)
+        self.app.push_screen(
+            ConfirmModal(safe(f"Delete the stage {s.name}?", single_line=True), "Delete", "Keep"),
+            answered,
+        )
 
     def action_next_pipeline(self) -> None:
         ids = [p.id for p in self.pipelines]
@@ -201,8 +212,14 @@ class StagesScreen(BaseScreen):
             if result is not None:
                 self.load(result, "pipeline added: edit its stages")
 
-        self.app.push_screen(AdminForm("New pipeline", [Field("name", "Name")],
-                                       _first(lambda v: pipeline.add_pipeline(v["name"]))), done)
+        self.app.push_screen(
+            AdminForm(
+                "New pipeline",
+                [Field("name", "Name")],
+                _first(lambda v: pipeline.add_pipeline(v["name"])),
+            ),
+            done,
+        )
 
     def action_back(self) -> None:
         self.dismiss(None)

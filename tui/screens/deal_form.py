@@ -45,7 +45,7 @@ LABELS = {
     "forecast_category": "Forecast", "owner_id": "Owner", "campaign_id": "Source campaign",
     "next_step": "Next step", "lost_reason": "Lost reason",
 }  # fmt: skip
-TEXTS = ("name", "amount", "currency", "probability", "expected_close", "next_step")
+TEXTS = ("name", "amount", "currency", "probability", "expected_close", "next_step", "lost_reason")
 PICKS = ("stage_id", "forecast_category", "owner_id", "campaign_id", "primary_contact_id")
 
 
@@ -107,6 +107,12 @@ class DealFormScreen(RecordFormScreen):
         yield choice_row("owner_id", LABELS["owner_id"], ())
         yield choice_row("campaign_id", LABELS["campaign_id"], ())
         yield text_row("next_step", LABELS["next_step"], max_length=500)
+        yield text_row(
+            "lost_reason",
+            LABELS["lost_reason"],
+            max_length=500,
+            placeholder="required when the stage is a lost one",
+        )
 
     # -- the account picker -------------------------------------------------------------------
     @on(Input.Changed, "#f-account-id")

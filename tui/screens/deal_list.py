@@ -32,10 +32,13 @@ class DealsLoaded(Message):
 
 
 class DealListModal(ForwardWorkerErrors, ModalScreen[Any]):
-    DEFAULT_CSS = _PROMPT_CSS.format(name="DealListModal") + """
+    DEFAULT_CSS = (
+        _PROMPT_CSS.format(name="DealListModal")
+        + """
     DealListModal > Vertical { width: 76; }
     DealListModal OptionList { height: auto; max-height: 14; }
     """
+    )
     BINDINGS = [
         Binding("escape", "close", "Back", tooltip="Close the list", id="deals-close"),
         Binding("n", "new", "New deal", tooltip="A new deal for this account", id="deals-new"),

@@ -63,9 +63,12 @@ class BoardFilterModal(ModalScreen[Filters | None]):
     """Whose deals (mine, my team, everyone I may see) and an expected close range."""
 
     IS_FORM: ClassVar[bool] = True
-    DEFAULT_CSS = _PROMPT_CSS.format(name="BoardFilterModal") + """
+    DEFAULT_CSS = (
+        _PROMPT_CSS.format(name="BoardFilterModal")
+        + """
     BoardFilterModal Select { width: 1fr; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Keep the filters",
                         id="filter-cancel"),
                 Binding("ctrl+s", "apply", "Apply", tooltip="Apply the filters",
@@ -79,11 +82,19 @@ class BoardFilterModal(ModalScreen[Filters | None]):
         f = self.filters
         with Vertical():
             yield Static("Board filters")
-            yield Select([(pipeline.SCOPE_WORDS[s], s) for s in pipeline.SCOPES],
-                         value=f.scope, allow_blank=False, compact=True, id="filter-scope")
-            yield Input(value=f.close_from.isoformat() if f.close_from else "",
-                        placeholder="closing from YYYY-MM-DD (empty: any)", compact=True,
-                        id="filter-from")
+            yield Select(
+                [(pipeline.SCOPE_WORDS[s], s) for s in pipeline.SCOPES],
+                value=f.scope,
+                allow_blank=False,
+                compact=True,
+                id="filter-scope",
+            )
+            yield Input(
+                value=f.close_from.isoformat() if f.close_from else "",
+                placeholder="closing from YYYY-MM-DD (empty: any)",
+                compact=True,
+                id="filter-from",
+            )
             yield Input(value=f.close_to.isoformat() if f.close_to else "",
                         placeholder="closing to YYYY-MM-DD (empty: any)", compact=True,
                         id="filter-to")  # fmt: skip

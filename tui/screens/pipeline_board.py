@@ -272,8 +272,14 @@ class PipelineBoardScreen(BaseScreen):
             if yes:
                 self._queue("won", card.id, None)
 
-        self.app.push_screen(ConfirmModal(safe(f"Mark {clean(card.name)} won? It closes the deal.",
-                                               single_line=True), "Won", "Keep"), answered)
+        self.app.push_screen(
+            ConfirmModal(
+                safe(f"Mark {clean(card.name)} won? It closes the deal.", single_line=True),
+                "Won",
+                "Keep",
+            ),
+            answered,
+        )
 
     def action_lost(self) -> None:
         from tui.screens.deal_prompts import LostReasonPrompt
@@ -293,8 +299,9 @@ class PipelineBoardScreen(BaseScreen):
 
         card = self.columns.card
         if card is not None:
-            self.app.push_screen(HistoryScreen("opportunity", card.id, clean(card.name, limit=60,
-                                                                             single_line=True)))
+            self.app.push_screen(
+                HistoryScreen("opportunity", card.id, clean(card.name, limit=60, single_line=True))
+            )
 
     def action_delete(self) -> None:
         from tui.screens.confirm import ConfirmModal
@@ -307,8 +314,12 @@ class PipelineBoardScreen(BaseScreen):
             if yes:
                 self._queue("delete", card.id, None)
 
-        self.app.push_screen(ConfirmModal(safe(f"Move {clean(card.name)} to the trash?",
-                                               single_line=True), "Delete", "Keep"), answered)
+        self.app.push_screen(
+            ConfirmModal(
+                safe(f"Move {clean(card.name)} to the trash?", single_line=True), "Delete", "Keep"
+            ),
+            answered,
+        )
 
     def _queue(self, op: str, deal_id: int, value: Any) -> None:
         with self.ops_lock:
