@@ -297,3 +297,23 @@ async def test_delete_to_the_trash_and_restore_and_history(crm, installer_dsn):
         await pilot.press("ctrl+r")
         await settle(app, pilot, rounds=1)
         assert "Service deal" in screen_text(app)
+
+
+async def test_hostile_deal_and_account_names_stay_text(installer_dsn, admin_dsn):
+    from tests import hostile
+
+    fixtures_crm.load_hostile(installer_dsn, hostile.ALL)
+    configure(admin_dsn, "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_board(app, pilot)
+        assert view.board.count >= len(hostile.ALL)
+        for _ in range(4):
+            text = screen_text(app)  # fails on any row holding a control character
+            assert "PWNED" not in app.title
+            assert "\x1b" not in text and "\u202e" not in text
+            await pilot.press("right")
+        assert "Smith [/]" in "".join(c.name for col in view.board.columns for c in col.cards)
+        await pilot.press("e")  # the form shows them as text too
+        await settle(app, pilot, rounds=1)
+        assert "\x1b" not in screen_text(app)
