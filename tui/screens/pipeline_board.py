@@ -119,6 +119,7 @@ class PipelineBoardScreen(BaseScreen):
         self.generation = 0  # bumps on every board load: late pages of an old board are dropped
         self.paging: set[int] = set()
         self.reload_wanted = False
+        self.reading = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("Pipeline", id="board-title")
@@ -141,11 +142,20 @@ class PipelineBoardScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="board")
     def load(self, select: int | None = None, note: str = "") -> None:
-        with database.connection_context():
-            board = pipeline.board(self.filters)
+        self.reading = True
+        try:
+            with database.connection_context():
+                board = pipeline.board(self.filters)
+        except Exception:
+            self.reading = False
+            raise
         self.post_message(BoardLoaded(board, select, note))
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
+        self.reading = False
+        if self.reload_wanted:  # changes arrived while this one was read
+            self.reload_wanted = False
+            self.load(select=message.select)
         view = self.columns
         keep = message.select
         if keep is None and view.card is not None:
@@ -438,5 +448,13 @@ class PipelineBoardScreen(BaseScreen):
                 or changes.touches("pipeline"):  # fmt: skip
             with self.ops_lock:
                 busy = self.ops_running
-            if not busy:  # a move in flight reloads the board when it is done
+            if busy:  # a move in flight reloads the board when it is done
+                return
+            if self.reading:  # one read at a time: another follows when it is back
+                self.reload_wanted = True
+            else:
                 self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.columns.board is not None:
+            self.load()
