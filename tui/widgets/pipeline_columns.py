@@ -1,6 +1,7 @@
 """The board's columns: one per open stage, drawn as one widget (no widget per card).
 
-Columns are COLUMN_WIDTH cells wide plus a separator; as many as fit are shown and the rest
+Columns are at least COLUMN_WIDTH cells wide plus a separator (wider when all of them fit); as
+many as fit are shown and the rest
 scroll sideways with the selected column (◀ ▶ say that more are there). Cards are compact (two
 lines) when the terminal is small (under COMPACT_BELOW rows or columns), else four lines and a
 blank. The selected card is drawn in reverse video (visible in monochrome).
@@ -185,7 +186,7 @@ class PipelineColumns(Widget, can_focus=True):
         lines = [Text() for _ in range(height)]
         for k, col in enumerate(shown):
             index = c.first + k
-            self._draw_column(lines, col, index == c.column, height)
+            self._draw_column(lines, col, index == c.column, height, self.column_width)
             if k < len(shown) - 1:
                 for line in lines:
                     line.append("│", style="dim")
@@ -202,8 +203,16 @@ class PipelineColumns(Widget, can_focus=True):
         out.overflow = "crop"
         return out
 
-    def _draw_column(self, lines: list[Text], col: Column, selected: bool, height: int) -> None:
-        w = COLUMN_WIDTH
+    @property
+    def column_width(self) -> int:
+        """COLUMN_WIDTH, or wider when every column fits and room is left over."""
+        count = len(self.board.columns) if self.board else 1
+        shown = max(1, min(count, self.visible_columns))
+        return max(COLUMN_WIDTH, (self.size.width - 2 + 1) // shown - 1)
+
+    def _draw_column(
+        self, lines: list[Text], col: Column, selected: bool, height: int, w: int
+    ) -> None:
         title = cut(f"{clean(col.stage.name, single_line=True)} {col.count:,} · "
                     f"{money(col.total)}", w)  # fmt: skip
         lines[0].append(title.ljust(w - cells(title) + len(title)),
