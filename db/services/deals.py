@@ -153,6 +153,18 @@ def _check_refs(values: Mapping[str, Any]) -> None:
         raise ValidationErrors(errors)
 
 
+def _check_owner(owner_id: int | None, unchanged: int | None) -> None:
+    """Only managers and admins give a deal to someone else (the database says so too, but
+    a rep would read "permission denied for table opportunity")."""
+    if owner_id is None or owner_id == unchanged:
+        return
+    me, role = database.execute_sql("SELECT current_app_user_id(), sec_role()").fetchone()
+    if owner_id != me and role not in ("manager", "admin"):
+        raise ValidationErrors(
+            [ValidationError("owner_id", "only a manager or an admin may give a deal to someone")]
+        )
+
+
 def _translate(exc: Exception) -> Exception:
     """A database refusal as the error a person can act on."""
     err = _driver_error(exc)
@@ -178,6 +190,7 @@ def create(form: Mapping[str, Any]) -> int:
     try:
         with database.atomic():
             _check_refs(values)
+            _check_owner(values.get("owner_id"), None)
             row = database.execute_sql(
                 "INSERT INTO opportunity ({cols}, probability_manual) VALUES ({marks}, %s) "
                 "RETURNING id".format(
@@ -202,6 +215,7 @@ def update(deal_id: int, original: Mapping[str, Any], form: Mapping[str, Any]) -
     try:
         with database.atomic():
             _check_refs(values)
+            _check_owner(values["owner_id"], original.get("owner_id"))
             if values["probability"] is None:
                 values["probability"] = stage_probability(values["stage_id"])
                 values["probability_manual"] = False

@@ -268,3 +268,20 @@ def test_a_rep_cannot_move_a_deal_they_may_not_edit(data, installer_dsn, pg, db_
             deals.close_won(data.deal, version)
     row = deal_row(installer_dsn, data.deal)
     assert (row["stage"], row["version"]) == ("Qualify", version)
+
+
+def test_a_rep_may_not_give_a_deal_away(data, installer_dsn, pg, db_name):
+    add_login(installer_dsn, "sb_rep_owner", role="rep")
+    (rep,) = run(installer_dsn, "SELECT id FROM app_user WHERE username = 'sb_rep_owner'")[0]
+    (admin,) = run(installer_dsn, "SELECT id FROM app_user WHERE username = 'sb_admin'")[0]
+    run(installer_dsn, "UPDATE opportunity SET owner_id = %s WHERE id = %s", (rep, data.deal))
+    configure(pg.dsn(db_name, user="sb_rep_owner"), "switchboard")
+    with database.connection_context():
+        original = deals.load(data.deal)
+        form = {k: ("" if v is None else v) for k, v in original.items() if k in deals.FIELDS}
+        with pytest.raises(ValidationErrors) as info:
+            deals.update(data.deal, original, form | {"owner_id": str(admin)})
+        assert info.value.errors[0].field == "owner_id"
+        deals.update(data.deal, original, form | {"name": "Kept mine"})  # the rest works
+    assert run(installer_dsn, "SELECT name, owner_id FROM opportunity WHERE id = %s",
+               (data.deal,)) == [("Kept mine", rep)]  # fmt: skip
