@@ -103,8 +103,12 @@ async def test_a_burst_of_moves_lands_in_order(crm, installer_dsn):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_board(app, pilot)
+        app.screen.action_refresh()  # a read in flight while the moves go out
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
+        app.screen.post_message(RecordsChanged(Changes({"opportunity": {view.card.id}})))
         await idle(app, pilot, view)
+        assert view.card.name == "Service deal" and view.column.stage.name == "Negotiate"
+        assert "Not moved" not in screen_text(app)
         row = deal(installer_dsn, "Service deal")
         assert (row["stage"], row["probability"]) == ("Negotiate", 75)
         assert history(installer_dsn, row["id"])[-3:] == ["Discover", "Proposal", "Negotiate"]

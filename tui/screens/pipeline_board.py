@@ -35,9 +35,9 @@ from tui.widgets.pipeline_columns import PipelineColumns
 
 
 class BoardLoaded(Message):
-    def __init__(self, board: Board, select: int | None, note: str = "") -> None:
+    def __init__(self, board: Board, select: int | None, note: str = "", seq: int = 0) -> None:
         super().__init__()
-        self.board, self.select, self.note = board, select, note
+        self.board, self.select, self.note, self.seq = board, select, note, seq
 
 
 class PageLoaded(Message):
@@ -120,6 +120,7 @@ class PipelineBoardScreen(BaseScreen):
         self.paging: set[int] = set()
         self.reload_wanted = False
         self.reading = False
+        self.load_seq = 0
 
     def compose_body(self) -> ComposeResult:
         yield Static("Pipeline", id="board-title")
@@ -140,22 +141,34 @@ class PipelineBoardScreen(BaseScreen):
     def action_refresh(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
     def load(self, select: int | None = None, note: str = "") -> None:
+        """Read the board again (the latest read wins: an older one arriving late is dropped)."""
+        self.load_seq += 1
         self.reading = True
+        self._read(self.load_seq, select, note)
+
+    @work(thread=True, exit_on_error=False, group="board")
+    def _read(self, seq: int, select: int | None, note: str) -> None:
         try:
             with database.connection_context():
                 board = pipeline.board(self.filters)
         except Exception:
             self.reading = False
             raise
-        self.post_message(BoardLoaded(board, select, note))
+        self.post_message(BoardLoaded(board, select, note, seq))
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
+        if message.seq != self.load_seq:
+            return  # an older read: a newer one is on its way
         self.reading = False
+        with self.ops_lock:
+            busy = self.ops_running
+        if busy:  # the moves on their way would be undone on screen: read again after them
+            return
         if self.reload_wanted:  # changes arrived while this one was read
             self.reload_wanted = False
             self.load(select=message.select)
+            return
         view = self.columns
         keep = message.select
         if keep is None and view.card is not None:
@@ -427,10 +440,11 @@ class PipelineBoardScreen(BaseScreen):
         self.app.push_screen(BoardFilterModal(self.filters), chosen)
 
     def action_pipeline(self) -> None:
-        self.next_pipeline()
+        self.load_seq += 1
+        self.next_pipeline(self.load_seq)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
-    def next_pipeline(self) -> None:
+    @work(thread=True, exit_on_error=False, group="board")
+    def next_pipeline(self, seq: int) -> None:
         with database.connection_context():
             found = pipeline.pipelines()
             ids = [p.id for p in found]
@@ -439,7 +453,7 @@ class PipelineBoardScreen(BaseScreen):
             nxt = ids[(ids.index(current) + 1) % len(ids)] if current in ids else ids[0]
             self.filters = replace(self.filters, pipeline_id=nxt)
             board = pipeline.board(self.filters)
-        self.post_message(BoardLoaded(board, None))
+        self.post_message(BoardLoaded(board, None, "", seq))
 
     # -- other people's changes -----------------------------------------------------------------
     def on_records_changed(self, message: Message) -> None:
