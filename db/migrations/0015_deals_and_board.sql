@@ -48,7 +48,9 @@ BEGIN
             COLUMN = 'stage_id';
     END IF;
     IF TG_OP = 'INSERT' THEN
-        NEW.stage_entered_at := least(coalesce(NEW.stage_entered_at, now()), now());
+        -- a deal loaded with its history (demo data, an import) entered its stage when it was
+        -- made; never in the future
+        NEW.stage_entered_at := least(coalesce(NEW.stage_entered_at, NEW.created_at, now()), now());
         IF NEW.probability IS NULL THEN
             NEW.probability := s.probability;
             NEW.probability_manual := false;

@@ -188,20 +188,26 @@ _WHERE = """o.stage_id = ANY (%(stages)s) AND NOT o.is_closed AND o.deleted_at I
    AND (%(close_to)s::date IS NULL OR o.expected_close <= %(close_to)s::date)"""
 
 # Per stage: count, sum, weighted sum, days in stage (summed), deals needing attention
-# (rotting, or no open follow-up, or an overdue one). Follow-ups are read once, grouped.
+# (rotting: idle longer than the stage allows since it entered the stage or its last activity;
+# or no open follow-up; or an overdue one). A deal's activities are read once, grouped.
 AGGREGATE_SQL = f"""
 SELECT o.stage_id, count(*), coalesce(sum(o.amount), 0),
        round(coalesce(sum(o.amount * o.probability) / 100, 0), 2),
        coalesce(sum(extract(epoch FROM now() - coalesce(o.stage_entered_at, o.created_at))), 0)
            / 86400,
-       count(*) FILTER (WHERE (s.rotting_days IS NOT NULL AND coalesce(o.stage_entered_at,
-               o.created_at) < now() - make_interval(days => s.rotting_days))
+       count(*) FILTER (WHERE (s.rotting_days IS NOT NULL
+               AND greatest(coalesce(o.stage_entered_at, o.created_at), n.last_at)
+                   < now() - make_interval(days => s.rotting_days))
            OR n.next_due IS NULL OR n.next_due < date_trunc('day', now()))
   FROM opportunity o
   JOIN stage s ON s.id = o.stage_id
-  LEFT JOIN (SELECT x.opportunity_id, min(x.due_at) AS next_due FROM activity x
-              WHERE x.opportunity_id IS NOT NULL AND x.completed_at IS NULL
-                AND x.due_at IS NOT NULL AND x.deleted_at IS NULL
+  LEFT JOIN (SELECT x.opportunity_id,
+                    min(x.due_at) FILTER (WHERE x.completed_at IS NULL AND x.due_at IS NOT NULL)
+                        AS next_due,
+                    max(x.occurred_at) FILTER (WHERE x.occurred_at <= now()
+                        AND (x.due_at IS NULL OR x.completed_at IS NOT NULL)) AS last_at
+               FROM activity x
+              WHERE x.opportunity_id IS NOT NULL AND x.deleted_at IS NULL
               GROUP BY x.opportunity_id) n ON n.opportunity_id = o.id
  WHERE {_WHERE}
  GROUP BY o.stage_id
@@ -233,6 +239,7 @@ SELECT o.id, o.stage_id, o.name, coalesce(a.name, '(hidden account)'), o.amount,
                         AND x.due_at IS NOT NULL AND x.deleted_at IS NULL) n ON true
   LEFT JOIN LATERAL (SELECT max(x.occurred_at) AS last_at FROM activity x
                       WHERE x.opportunity_id = o.id AND x.occurred_at <= now()
+                        AND (x.due_at IS NULL OR x.completed_at IS NOT NULL)
                         AND x.deleted_at IS NULL) l ON true
  ORDER BY array_position(%(stages)s::bigint[], o.stage_id), o.amount DESC, o.id
 """

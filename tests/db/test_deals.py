@@ -285,3 +285,31 @@ def test_a_rep_may_not_give_a_deal_away(data, installer_dsn, pg, db_name):
         deals.update(data.deal, original, form | {"name": "Kept mine"})  # the rest works
     assert run(installer_dsn, "SELECT name, owner_id FROM opportunity WHERE id = %s",
                (data.deal,)) == [("Kept mine", rep)]  # fmt: skip
+
+
+def test_idle_rotting_and_next_activity_on_cards(data, installer_dsn):
+    ids = stage_ids(installer_dsn)
+    owner = "(SELECT id FROM app_user WHERE username = 'sb_admin')"
+    for name, days in (("Stale", 30), ("Fresh", 2), ("Busy", 40), ("Late", 1)):
+        run(installer_dsn, "INSERT INTO opportunity (account_id, name, amount, stage_id, "
+            f"created_at, owner_id) VALUES (%s, %s, 100, %s, now() - make_interval(days => %s), "
+            f"{owner})", (data.acme, name, ids["Qualify"], days))  # fmt: skip
+    deal_id = dict(run(installer_dsn, "SELECT name, id FROM opportunity"))
+    run(installer_dsn, "INSERT INTO activity (kind, subject, occurred_at, opportunity_id, "
+        "account_id) VALUES ('call', 'talked', now() - interval '1 day', %s, %s)",
+        (deal_id["Busy"], data.acme))  # fmt: skip
+    run(installer_dsn, "INSERT INTO activity (kind, subject, due_at, opportunity_id, account_id)"
+        " VALUES ('task', 'send quote', now() + interval '3 days', %s, %s),"
+        " ('task', 'call back', now() - interval '2 days', %s, %s)",
+        (deal_id["Busy"], data.acme, deal_id["Late"], data.acme))  # fmt: skip
+    with database.connection_context():
+        board = pipeline.board(pipeline.Filters(scope="mine"))
+    cards = {c.name: c for c in board.columns[0].cards}
+    stale, fresh, busy, late = (cards[n] for n in ("Stale", "Fresh", "Busy", "Late"))
+    assert (stale.idle_days, stale.rotting_days, stale.rotting) == (30, 14, True)
+    assert (fresh.idle_days, fresh.rotting) == (2, False)
+    assert (busy.idle_days, busy.rotting) == (1, False)  # its last activity, not its age
+    assert [c.next_state(board.today) for c in (stale, busy, late)] == ["none", "later", "overdue"]
+    # needing attention: Stale (rotting, none planned), Fresh (none planned), Late (overdue);
+    # not Busy (called yesterday, a follow-up planned). (The seeded deal has no owner: not mine.)
+    assert board.columns[0].attention == 3
