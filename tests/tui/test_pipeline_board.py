@@ -321,3 +321,25 @@ async def test_hostile_deal_and_account_names_stay_text(installer_dsn, admin_dsn
         await pilot.press("e")  # the form shows them as text too
         await settle(app, pilot, rounds=1)
         assert "\x1b" not in screen_text(app)
+
+
+async def test_p_shows_the_next_pipeline(crm, installer_dsn):
+    from db.connection import database
+    from db.services import pipeline
+
+    with database.connection_context():
+        other = pipeline.add_pipeline("Partners")
+    run(installer_dsn, "INSERT INTO opportunity (account_id, name, amount, stage_id) "
+        "SELECT a.id, 'Reseller deal', 7, s.id FROM account a, stage s "
+        "WHERE a.name = 'IKEA' AND s.pipeline_id = %s AND s.name = 'Qualify'",
+        (other,))  # fmt: skip
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_board(app, pilot)
+        assert view.board.pipeline.name == "Sales" and view.board.count == 4
+        await pilot.press("p")
+        await wait_until(pilot, lambda: view.board.pipeline.name == "Partners")
+        assert view.board.count == 1 and view.card.name == "Reseller deal"
+        assert "Pipeline Partners" in screen_text(app)
+        await pilot.press("greater_than_sign")  # Qualify is its only open stage
+        assert "w marks the deal won" in screen_text(app)
