@@ -95,12 +95,19 @@ REVOKE ALL ON FUNCTION deal_stage_rules() FROM PUBLIC;
 CREATE TRIGGER opportunity_stage_rules BEFORE INSERT OR UPDATE ON opportunity
     FOR EACH ROW EXECUTE FUNCTION deal_stage_rules();
 
--- The board: open deals of a stage by amount (opportunity_board_idx, 0001) carry what a card
--- and the per-stage totals read, so the count/sum and top-N scans stay index-only-ish.
+-- The board: open deals of a stage by amount (opportunity_board_idx, 0001), carrying every
+-- column the per-stage aggregate, the cards and the read policy use, so both scans are
+-- index-only where the visibility map allows (B6: 52 -> 42 ms for the aggregate of 20,000 deals
+-- as a rep, docs/performance.md).
 DROP INDEX opportunity_board_idx;
 CREATE INDEX opportunity_board_idx ON opportunity (stage_id, amount DESC, id)
-    INCLUDE (owner_id, team_id, expected_close, probability)
+    INCLUDE (owner_id, team_id, account_id, probability, expected_close, created_at,
+             stage_entered_at)
     WHERE NOT is_closed AND deleted_at IS NULL;
+-- Every read policy that follows an account (contact, opportunity, support_case, document,
+-- activity) probes account by id and judges its owner and team: covering them makes each probe
+-- index-only (B6: 20,000 probes per board, ~10 % of the aggregate).
+CREATE INDEX account_visibility_idx ON account (id) INCLUDE (owner_id, team_id);
 -- Next activity of a deal: open follow-ups by due date.
 CREATE INDEX activity_opportunity_due_idx ON activity (opportunity_id, due_at)
     WHERE opportunity_id IS NOT NULL AND completed_at IS NULL AND due_at IS NOT NULL;
