@@ -14,6 +14,9 @@
 -- 5. Reps may write the new person-set columns of the deals RLS lets them change; nobody but
 --    the trigger writes stage_entered_at (no UPDATE grant on it). Stages and pipelines stay
 --    admin-written (0002). The audit/notice trigger record_change() covers both tables (0002).
+-- 6. Indexes for the board under RLS (B6, docs/performance.md): the board index covers what the
+--    aggregate and the read policy read; account (id) covers owner and team for every policy
+--    that probes "is the account visible"; a deal's open follow-ups by due date.
 
 SET LOCAL ROLE {{roles}}_owner;
 SET LOCAL search_path = {{schema}}, public;
