@@ -10,7 +10,7 @@
 --    derives is_closed, is_won, closed_at and forecast_category 'closed' from the stage, sets
 --    the stage's probability on a move unless the person set one (won 100, lost 0 always), and
 --    refuses a lost deal without a reason. psql cannot make an inconsistent deal either.
--- 4. A deal's stage must belong to a pipeline stage that is not deleted (the trigger checks).
+-- 4. A deal cannot be moved into a deleted stage (the trigger checks).
 -- 5. Reps may write the new person-set columns of the deals RLS lets them change; nobody but
 --    the trigger writes stage_entered_at (no UPDATE grant on it). Stages and pipelines stay
 --    admin-written (0002). The audit/notice trigger record_change() covers both tables (0002).
