@@ -52,3 +52,27 @@ def test_a_burst_of_moves_in_a_real_terminal(installer_dsn, admin_dsn):
         subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_the_board_in_true_monochrome(installer_dsn, admin_dsn):
+    import re
+    import sys
+
+    fixtures_crm.load(installer_dsn)
+    session = f"deals-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m tui.cli --dsn '{admin_dsn}' --screen pipeline"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    "-e", "TERM=xterm-256color", "-e", "NO_COLOR=1", command],
+                   check=True)  # fmt: skip
+    try:
+        wait_for(session, "Service deal")
+        raw = subprocess.run(["tmux", "capture-pane", "-p", "-e", "-t", session],
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        colours = re.findall(r"\x1b\[[0-9;]*[34]8;[25];[0-9;]*m", raw)
+        assert colours == [], colours[:5]
+        card = next(line for line in raw.splitlines() if "Service deal" in line)
+        assert "\x1b[7m" in card  # the selected card stands out in reverse video
+        assert "? Service deal" in capture(session)  # markers are characters
+        subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
