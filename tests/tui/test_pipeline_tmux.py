@@ -72,8 +72,9 @@ def test_the_board_in_true_monochrome(installer_dsn, admin_dsn):
         assert colours == [], colours[:5]
         card = next(line for line in raw.splitlines() if "Service deal" in line)
         # the selected card stands out in reverse video (SGR 7), its neighbours do not
-        assert re.search(r"\x1b\[(?:[0-9]*;)*7m[^\x1b]*Service deal", card), card
-        assert not re.search(r"\x1b\[(?:[0-9]*;)*7m[^\x1b]*Plant robots", card), card
+        reverse = r"\x1b\[(?:[0-9]+;)*7m(?:\x1b\[[34]9m)*\? "
+        assert re.search(reverse + "Service deal", card), card
+        assert not re.search(reverse + "Plant robots", card), card
         assert "? Service deal" in capture(session)  # markers are characters
         subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
     finally:
