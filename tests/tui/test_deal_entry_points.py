@@ -50,7 +50,7 @@ async def test_deals_of_an_account_open_from_the_tree(crm, installer_dsn):
     ) == [("Volvo Cars Sverige AB", "Qualify")]
 
 
-async def test_deals_open_from_the_contact_detail(crm):
+async def test_deals_open_from_the_contact_detail(crm, installer_dsn):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -63,3 +63,15 @@ async def test_deals_open_from_the_contact_detail(crm):
         await wait_until(pilot, lambda: isinstance(app.screen, DealFormScreen) and app.screen.ready)
         assert app.screen.query_one("#f-name", Input).value == "Fleet renewal"
         assert "Volvo Cars Sverige AB" in screen_text(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, DealListModal))
+        await pilot.press("n")  # a new deal: Anna's account, Anna as primary contact
+        await wait_until(pilot, lambda: isinstance(app.screen, DealFormScreen) and app.screen.ready)
+        await pilot.press(*"Fleet service", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DealListModal))
+    assert run(
+        installer_dsn,
+        "SELECT c.first_name, a.name FROM opportunity o "
+        "JOIN contact c ON c.id = o.primary_contact_id JOIN account a ON a.id = o.account_id"
+        " WHERE o.name = 'Fleet service'",
+    ) == [("Anna", "Volvo Cars Sverige AB")]

@@ -75,10 +75,12 @@ class DealFormScreen(RecordFormScreen):
     def __init__(
         self, deal_id: int | None = None, account_id: int | None = None,
         stage_id: int | None = None,
+        contact_id: int | None = None,
     ) -> None:  # fmt: skip
         super().__init__(deal_id)
         self.account_id = account_id
         self.stage_id = stage_id
+        self.contact_id = contact_id  # a new deal's primary contact (opened from a contact)
         self.hits: list[Choice] = []
         self.search_seq = 0
         self.found_seq = 0
@@ -264,6 +266,8 @@ class DealFormScreen(RecordFormScreen):
             elif self.choices["stage_id"]:
                 self.query_one("#f-stage-id", Select).value = self.choices["stage_id"][0].id
             self.query_one("#f-forecast-category", Select).value = "pipeline"
+            if self.contact_id in {c.id for c in self.choices["primary_contact_id"]}:
+                self.query_one("#f-primary-contact-id", Select).value = self.contact_id
         else:
             self.account_id = message.original.get("account_id")
 

@@ -97,7 +97,8 @@ class DealListModal(ForwardWorkerErrors, ModalScreen[Any]):
                 self.changed = True
                 self.load()
 
-        self.app.push_screen(DealFormScreen(deal_id, account_id=self.account_id), done)
+        screen = DealFormScreen(deal_id, account_id=self.account_id, contact_id=self.contact_id)
+        self.app.push_screen(screen, done)
 
     def action_new(self) -> None:
         if self.account_id is not None:
