@@ -20,6 +20,7 @@ import psycopg2
 from bench import (
     b4_account_tree,
     b5_timeline,
+    b6_pipeline_board,
     b7_live_fanout,
     b9_cold_start,
     b11_agents_under_load,
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),
+    "B6": ("pipeline_board", b6_pipeline_board.run, 100),
     # reps: writes per configuration at 100 writes/s (500: 5 s each); runs on its own server
     "B7": ("live_fanout", b7_live_fanout.run, 500),
     "B9": ("cold_start", b9_cold_start.run, 10),

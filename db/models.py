@@ -171,6 +171,7 @@ class Stage(Tracked):
     is_won = BooleanField(default=False)
     is_lost = BooleanField(default=False)
     exit_criteria = TextField(null=True)
+    rotting_days = SmallIntegerField(null=True)
 
 
 class Campaign(Tracked):
@@ -217,6 +218,9 @@ class Opportunity(Tracked):
     owner = ForeignKeyField(AppUser, null=True, column_name="owner_id")
     team = ForeignKeyField(Team, null=True, column_name="team_id")
     custom = BinaryJSONField(default=dict)
+    stage_entered_at = DateTimeField(null=True)
+    probability_manual = BooleanField(default=False)
+    next_step = TextField(null=True)
 
 
 class SupportCase(Tracked):

@@ -57,6 +57,10 @@ def _kpis() -> Screen:
     from tui.screens.kpis import KpiScreen
 
     return KpiScreen()
+def _pipeline() -> Screen:
+    from tui.screens.pipeline_board import PipelineBoardScreen
+
+    return PipelineBoardScreen()
 
 
 def _trash() -> Screen:
@@ -75,6 +79,7 @@ def _admin() -> Screen:
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
+    "pipeline": _pipeline,
     "forecast": _forecast,
     "kpis": _kpis,
     "trash": _trash,
@@ -96,6 +101,7 @@ def _driver() -> type[Driver] | None:
 MODE_WORDS = {
     "accounts": ("Accounts", "The account tree"),
     "my_day": ("My day", "Follow-ups due today and overdue"),
+    "pipeline": ("Pipeline", "The pipeline board: deals by stage"),
     "forecast": ("Forecast", "Commit, best case and pipeline by month and quarter, per team"),
     "kpis": ("KPIs", "Win rate, deal size, cycle, coverage, activity, overdue follow-ups"),
     "trash": ("Trash", "Deleted records: restore, and purge for admins"),
@@ -120,6 +126,8 @@ class SwitchboardApp(OrderedKeysApp):
                 "pipeline by month and quarter, rolled up by team", id="go-forecast", show=False),
         Binding("8", "switch_mode('kpis')", "KPIs", tooltip="Win rate, deal size, cycle, "
                 "coverage, activity, exceptions", id="go-kpis", show=False),
+        Binding("4", "switch_mode('pipeline')", "Pipeline", tooltip="The pipeline board: "
+                "deals by stage", id="go-pipeline", show=False),
         Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",

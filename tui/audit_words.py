@@ -41,7 +41,8 @@ LABELS = {
 REFERS = {
     "owner_id": "app_user", "manager_id": "app_user", "user_id": "app_user",
     "author_id": "app_user", "assignee_id": "app_user", "team_id": "team",
-    "account_id": "account", "contact_id": "contact",
+    "account_id": "account", "contact_id": "contact", "stage_id": "stage",
+    "primary_contact_id": "contact", "campaign_id": "campaign",
 }  # fmt: skip
 PARENTS = {"account": "account", "team": "team"}
 NAMED = ("account", "contact", "team", "app_user")  # tables whose rows have a name

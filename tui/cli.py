@@ -16,7 +16,7 @@ from tui.cli_common import say, where, with_connect_timeout
 from tui.cli_server import cmd_server
 
 # The modes of tui.app.MODE_FACTORIES that `--screen` may name (kept here: no textual import).
-SCREENS = ("accounts", "my_day", "forecast", "kpis", "trash", "admin")
+SCREENS = ("accounts", "my_day", "pipeline", "forecast", "kpis", "trash", "admin")
 
 
 def app_version() -> str:

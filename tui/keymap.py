@@ -10,6 +10,7 @@ from __future__ import annotations
 EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("1", "Accounts (the tree)"),
     ("3", "My day (follow-ups due)"),
+    ("4", "Pipeline board (deals by stage)"),
     ("7", "Forecast (by month or quarter, per team)"),
     ("8", "KPIs (each figure opens its records)"),
     ("9", "Trash"),

@@ -15,6 +15,8 @@ _SQL = {
     "team": "SELECT id, name FROM team WHERE id = ANY (%s)",
     "account": "SELECT id, name FROM account WHERE id = ANY (%s)",
     "contact": "SELECT id, concat_ws(' ', first_name, last_name) FROM contact WHERE id = ANY (%s)",
+    "stage": "SELECT id, name FROM stage WHERE id = ANY (%s)",
+    "campaign": "SELECT id, name FROM campaign WHERE id = ANY (%s)",
 }
 
 Wanted = Iterable[tuple[str, int]]  # (table, id)

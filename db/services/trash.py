@@ -19,7 +19,7 @@ from db.errors import NotFound, PermissionDenied, SwitchboardError, ValidationEr
 from db.services import account_edit, contact_edit, relationships
 from db.services.session import whoami
 
-KINDS = ("account", "contact", "relationship")
+KINDS = ("account", "contact", "relationship", "deal")
 Cursor = tuple[datetime, str, int]
 
 _LIST = """
@@ -40,9 +40,24 @@ SELECT kind, id, title, detail, deleted_at FROM (
       FROM contact_relationship r JOIN relationship_type t ON t.id = r.type_id
       LEFT JOIN contact f ON f.id = r.from_contact_id
       LEFT JOIN contact o ON o.id = r.to_contact_id
-     WHERE r.deleted_at IS NOT NULL
+     WHERE r.deleted_at IS NOT NULL{deals}
 ) trashed
 """
+# Deals trashed alone (not with their account); only for those who may read deals (agents may
+# not even name the table, so the branch is left out for them).
+_DEALS = """
+    UNION ALL
+    SELECT 'deal', o.id, o.name, a.name, o.deleted_at
+      FROM opportunity o LEFT JOIN account a ON a.id = o.account_id
+     WHERE o.deleted_at IS NOT NULL
+       AND (a.id IS NULL OR a.deleted_at IS DISTINCT FROM o.deleted_at)"""
+
+
+def _list_sql() -> str:
+    (reads_deals,) = database.execute_sql(
+        "SELECT has_table_privilege('opportunity', 'SELECT')"
+    ).fetchone()
+    return _LIST.format(deals=_DEALS if reads_deals else "")
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,7 @@ def page(after: Cursor | None = None, limit: int = 50) -> list[TrashItem]:
         where = " WHERE (deleted_at, kind, id) < (%s, %s, %s)"
         params = tuple(after)
     cursor = database.execute_sql(
-        _LIST + where + " ORDER BY deleted_at DESC, kind DESC, id DESC LIMIT %s",
+        _list_sql() + where + " ORDER BY deleted_at DESC, kind DESC, id DESC LIMIT %s",
         (*params, limit),
     )
     return [TrashItem(*row) for row in cursor.fetchall()]
@@ -80,6 +95,10 @@ def soft_delete(kind: str, record_id: int) -> None:
         contact_edit.soft_delete(record_id)
     elif kind == "relationship":
         relationships.soft_delete(record_id)
+    elif kind == "deal":
+        from db.services import deals
+
+        deals.soft_delete(record_id, deals.load(record_id)["version"])
     else:
         raise ValueError(f"unknown kind {kind!r}")
 
@@ -131,6 +150,21 @@ def restore(kind: str, record_id: int) -> None:
             database.execute_sql(
                 "UPDATE contact_relationship SET deleted_at = NULL WHERE id = %s", (record_id,)
             )
+        elif kind == "deal":
+            stamp = _stamp("opportunity", record_id)
+            row = database.execute_sql(
+                "SELECT a.name FROM opportunity o JOIN account a ON a.id = o.account_id "
+                "WHERE o.id = %s AND a.deleted_at IS NOT NULL",
+                (record_id,),
+            ).fetchone()
+            if row:
+                raise ValidationError(
+                    "account", f"its account {row[0]!r} is in the trash: restore that first"
+                )
+            database.execute_sql(
+                "UPDATE opportunity SET deleted_at = NULL WHERE id = %s AND deleted_at = %s",
+                (record_id, stamp),
+            )
         else:
             raise ValueError(f"unknown kind {kind!r}")
 
@@ -179,6 +213,11 @@ def purge(kind: str, record_id: int) -> None:
             elif kind == "relationship":
                 _stamp("contact_relationship", record_id)
                 _delete("contact_relationship", id=[record_id])
+            elif kind == "deal":
+                _stamp("opportunity", record_id)
+                for table in ("activity", "document"):
+                    _delete(table, opportunity_id=[record_id])
+                _delete("opportunity", id=[record_id])
             else:
                 raise ValueError(f"unknown kind {kind!r}")
     except psycopg2.errors.InsufficientPrivilege as exc:

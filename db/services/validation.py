@@ -237,3 +237,47 @@ def validate_relationship(data: Mapping[str, Any], type_keys: Iterable[str]) -> 
         r.fail("ends_on", "must be on or after the start date")
     r.check()
     return out
+
+
+FORECAST_CATEGORIES = ("omitted", "pipeline", "best_case", "commit")  # 'closed' is the stage's
+DEAL_NAME_MAX = 500
+NEXT_STEP_MAX = 500
+LOST_REASON_MAX = 500
+
+
+def validate_deal(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed deal values from a form (ids as ints); ValidationErrors names every broken rule.
+
+    `probability` empty means "the stage's" (None); a typed one is the person's."""
+    r = Rules()
+    out: dict[str, Any] = {
+        "account_id": r.integer(data, "account_id", 1, 2**62),
+        "primary_contact_id": r.integer(data, "primary_contact_id", 1, 2**62),
+        "name": r.text(data, "name", DEAL_NAME_MAX, required=True),
+        "amount": r.amount(data, "amount") or 0,
+        "currency": (r.text(data, "currency", 10) or "EUR").upper(),
+        "stage_id": r.integer(data, "stage_id", 1, 2**62),
+        "probability": r.integer(data, "probability", 0, 100),
+        "expected_close": r.day(data, "expected_close", date(2000, 1, 1), date(2200, 12, 31)),
+        "forecast_category": r.choice(data, "forecast_category", FORECAST_CATEGORIES)
+        or "pipeline",
+        "owner_id": r.integer(data, "owner_id", 1, 2**62),
+        "campaign_id": r.integer(data, "campaign_id", 1, 2**62),
+        "next_step": r.text(data, "next_step", NEXT_STEP_MAX),
+        "lost_reason": r.text(data, "lost_reason", LOST_REASON_MAX),
+    }
+    if out["account_id"] is None:
+        r.fail("account_id", "is required: pick the account the deal is with")
+    if out["stage_id"] is None:
+        r.fail("stage_id", "is required: pick a stage")
+    if not _CURRENCY.match(out["currency"]):
+        r.fail("currency", "must be a three-letter ISO code, like EUR or SEK")
+    r.check()
+    return out
+
+
+def validate_lost_reason(raw: str | None) -> str:
+    r = Rules()
+    reason = r.text({"lost_reason": raw}, "lost_reason", LOST_REASON_MAX, required=True)
+    r.check()
+    return reason or ""

@@ -92,6 +92,8 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
         # one burst); otherwise those keys are already queued for the tree when the form opens.
         Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
                 id="accounts-log", priority=True),
+        Binding("o", "deals", "Deals", tooltip="The account's open deals: open one or add one",
+                id="account-deals", show=False),
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened at this account",
                 id="accounts-timeline", priority=True),
     ]  # fmt: skip
@@ -312,6 +314,14 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
         if account := self._account():
             name = clean(account.name, limit=60, single_line=True)
             open_timeline(self, Scope("account_tree", account.id), name)
+
+    def action_deals(self) -> None:
+        from tui.screens.deal_list import DealListModal
+
+        if account := self._account():
+            title = "Open deals · " + clean(account.name, limit=60, single_line=True)
+            self._open(account, DealListModal(title, account.id),
+                       lambda _: self._reload(True))  # fmt: skip
 
     def action_history(self) -> None:
         from tui.screens.history import HistoryScreen

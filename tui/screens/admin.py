@@ -64,6 +64,7 @@ class AdminScreen(AdminActions, BaseScreen):
                 id="admin-filter"),
         Binding("plus", "share", "Share", tooltip="Share an account", id="admin-share"),
         Binding("m", "more", "More", tooltip="Load the next page", id="admin-more"),
+        Binding("k", "stages", "Stages", tooltip="Pipelines and their stages", id="admin-stages"),
     ]  # fmt: skip
 
     def __init__(self) -> None:
@@ -231,6 +232,11 @@ class AdminScreen(AdminActions, BaseScreen):
         self.query_one("#audit-note", Static).update(
             safe_markup("filter: $desc · f filter · m more", desc=desc)
         )
+
+    def action_stages(self) -> None:
+        from tui.screens.admin_stages import StagesScreen
+
+        self.app.push_screen(StagesScreen())
 
     def action_more(self) -> None:
         if self.section == "users" and self.users_after:

@@ -108,6 +108,8 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
         # priority: run before the keys typed after it are passed on ("l c notes" in a burst)
         Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
                 id="contact-log", priority=True),
+        Binding("o", "deals", "Deals", tooltip="Open deals with this person as primary "
+                "contact: open one or add one for the account", id="contact-deals", show=False),
         # A letter: digits are screens everywhere (docs/keymap.md); 3 is My day here too.
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened with this person",
                 id="contact-timeline", priority=True),
@@ -296,6 +298,15 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
         if self.view is not None:
             name = clean(self.view.detail.full_name, limit=60, single_line=True)
             open_timeline(self, Scope("contact", self.contact_id), name)
+
+    def action_deals(self) -> None:
+        from tui.screens.deal_list import DealListModal
+
+        if self.view is not None:
+            detail = self.view.detail
+            title = "Open deals · " + clean(detail.full_name, limit=60, single_line=True)
+            screen = DealListModal(title, detail.account_id, contact_id=self.contact_id)
+            self.app.push_screen(screen, self._changed)
 
     def action_edit(self) -> None:
         from tui.screens.contact_form import ContactFormScreen

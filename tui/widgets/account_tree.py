@@ -34,7 +34,7 @@ JUMP_TIMEOUT = 1.0  # seconds between letters that still extend the same jump
 NAME_WIDTH = 40
 # Lower-case keys bound on the accounts screen or app-wide: they act as keys, except while a
 # jump is being typed. Upper case (shift) always jumps.
-RESERVED = set("jkhcq/?nlesdt0123456789")
+RESERVED = set("jkhcq/?nlesdto0123456789")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+"""B6 runs at a tiny scale against the test server, so it never rots (BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.__main__ import main
+from tests.conftest import TestServer as PgServer
+
+
+def test_b6_runs_and_writes_json(pg: PgServer, tmp_path: Path) -> None:
+    out = tmp_path / "b6.json"
+    code = main(["--scale", "0.002", "--dsn", pg.dsn(), "--only", "B6", "--reps", "2",
+                 "--json", str(out)])  # fmt: skip
+    rows = {row["id"]: row for row in json.loads(out.read_text())["rows"]}
+    assert {"B6.board_all", "B6.board_team", "B6.board_mine", "B6.move"} <= set(rows)
+    assert rows["B6.board_all"]["detail"]["open_deals"] > 0
+    assert all(row["figure"] > 0 for row in rows.values())
+    assert code in (0, 1)
