@@ -152,7 +152,8 @@ def test_agent_card_has_no_deals_and_no_error(data, installer_dsn, pg, db_name):
     with database.connection_context():
         card = callers.lookup("0701234567", "SE")
         assert isinstance(card, CallerCard) and card.deals is None
-        assert card.as_json()["open_deals"] is None and card.as_json()["contact_id"] == data.ids["SE"]
+        shown = card.as_json()
+        assert shown["open_deals"] is None and shown["contact_id"] == data.ids["SE"]
 
 
 def test_lookup_is_at_most_two_round_trips(data, monkeypatch):
