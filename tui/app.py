@@ -40,6 +40,18 @@ def _my_day() -> Screen:
     return MyDayScreen()
 
 
+def _console() -> Screen:
+    from tui.screens.console import ConsoleScreen
+
+    return ConsoleScreen()
+
+
+def _cases() -> Screen:
+    from tui.screens.cases import CasesScreen
+
+    return CasesScreen()
+
+
 def _trash() -> Screen:
     from tui.screens.trash import TrashScreen
 
@@ -56,6 +68,8 @@ def _admin() -> Screen:
 MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
+    "console": _console,
+    "cases": _cases,
     "trash": _trash,
     "admin": _admin,
 }
@@ -75,6 +89,8 @@ def _driver() -> type[Driver] | None:
 MODE_WORDS = {
     "accounts": ("Accounts", "The account tree"),
     "my_day": ("My day", "Follow-ups due today and overdue"),
+    "console": ("Call console", "Look up a caller, log the call's outcome, callbacks"),
+    "cases": ("Cases", "My support cases and the team queue"),
     "trash": ("Trash", "Deleted records: restore, and purge for admins"),
     "admin": ("Admin", "Users, teams, sharing and the audit log"),
 }
@@ -93,6 +109,10 @@ class SwitchboardApp(OrderedKeysApp):
                 id="go-accounts", show=False),
         Binding("3", "switch_mode('my_day')", "My day", tooltip="My follow-ups due today and "
                 "overdue (t: my activity timeline)", id="go-my-day", show=False),
+        Binding("5", "switch_mode('console')", "Call console", tooltip="Caller lookup, call "
+                "outcomes, the callback queue", id="go-console", show=False),
+        Binding("6", "switch_mode('cases')", "Cases", tooltip="My cases and the team queue",
+                id="go-cases", show=False),
         Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
@@ -116,6 +136,7 @@ class SwitchboardApp(OrderedKeysApp):
         self.start_screen = start_screen if start_screen in MODE_FACTORIES else "accounts"
         self.login = login  # set when the connection needs a user name and password
         self.rights: Rights = NOBODY
+        self.pending_pops: list[str] = []  # popped numbers the console has not taken yet
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
@@ -198,6 +219,45 @@ class SwitchboardApp(OrderedKeysApp):
             text = f"{type(error).__name__}: {error}"
             self.log.error(repr(error))
         self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
+
+    # -- screen pops (docs/console.md) ---------------------------------------------------------
+
+    def on_records_changed(self, message) -> None:  # noqa: ANN001 (live's RecordsChanged)
+        """Change notices bubble up from the screen they were posted to: a batch naming
+        screen_pop rows opens them (only this person's can be read: take_screen_pops)."""
+        from tui.screens.console import pop_ids
+
+        ids = list(pop_ids(message.changes))
+        if ids:
+            self.take_screen_pops(ids)
+
+    @work(thread=True, exit_on_error=False, group="screen-pop")
+    def take_screen_pops(self, ids: Iterable[int]) -> None:
+        from db.services import screen_pops
+
+        with database.connection_context():
+            numbers = [n for n in (screen_pops.take(i) for i in ids) if n]
+        for number in numbers:
+            self.call_from_thread(self.open_in_console, number)
+
+    def open_in_console(self, number: str) -> None:
+        """Show the call console with `number` as an incoming call (it waits in line while
+        another call is being wrapped up, or while a form is open here)."""
+        self.pending_pops.append(number)
+        if keys_belong_to_form(self.screen):  # never leave a half-filled form behind
+            self.notify(f"Incoming call {clean(number, limit=40, single_line=True)}: "
+                        "5 opens the call console", markup=False, timeout=10)  # fmt: skip
+            return
+        if self.current_mode != "console":
+            self.switch_mode("console")
+        self.call_after_refresh(self._deliver_pops)
+
+    def _deliver_pops(self) -> None:
+        from tui.screens.console import ConsoleScreen
+
+        for screen in self._screen_stacks.get("console", []):
+            if isinstance(screen, ConsoleScreen) and screen.is_mounted:
+                screen.take_pending_pops()
 
     def action_repaint(self) -> None:
         """ctrl+l: send every cell again, for when something else wrote on the terminal."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("1", "Accounts (the tree)"),
     ("3", "My day (follow-ups due)"),
+    ("5", "Call console (caller lookup, outcomes, callbacks)"),
+    ("6", "Cases (mine, the team queue)"),
     ("9", "Trash"),
     ("0", "Admin (admins only)"),
     ("?", "Help: every key of this screen"),

@@ -96,9 +96,11 @@ class ContactFormScreen(RecordFormScreen):
                 id="form-remove-row"),
     ]  # fmt: skip
 
-    def __init__(self, contact_id: int | None = None, account_id: int | None = None) -> None:
+    def __init__(self, contact_id: int | None = None, account_id: int | None = None,
+                 phone: str | None = None) -> None:  # fmt: skip
         super().__init__(contact_id)
         self.account_id = account_id
+        self.phone = phone  # a new contact's first phone, filled in (the console's unknown caller)
         self.account_region = phones.default_region()  # the account's country's, once loaded
         self.stored_phones: dict[str, str | None] = {}  # raw text -> E.164 as stored
 
@@ -122,7 +124,7 @@ class ContactFormScreen(RecordFormScreen):
         yield notes_row("notes", LABELS["notes"])
 
     def on_mount(self) -> None:
-        self._build_lists({"phones": [(None, "")], "emails": [(None, "")]})
+        self._build_lists({"phones": [(None, self.phone or "")], "emails": [(None, "")]})
         super().on_mount()
 
     # -- phone and email rows ----------------------------------------------------------------
