@@ -29,12 +29,13 @@ class CasesLoaded(Message):
 
 
 def case_line(case: Case, width: int = 78) -> str:
+    """One case in 76 cells: '#12 subject · who · status priority · SLA time left'."""
     who = case.contact_name or case.account_name or ""
-    left = f"#{case.id} {clean(case.subject, 30, True)}"
-    mid = f"{cases.STATUS_WORDS.get(case.status, case.status)} · {case.priority}"
-    sla = cases.time_left(case.due_at) if case.is_open else case.status
-    text = f"{left:<36} {clean(who, 18, True):<18} {mid:<26}"
-    return f"{text[: width - 14]} {sla:>12}"
+    left = f"#{case.id} {clean(case.subject, 26, True)}"
+    mid = f"{case.status} {case.priority}"
+    sla = cases.time_left(case.due_at) if case.is_open else (case.status)
+    text = f"{left:<32} {clean(who, 14, True):<14} {mid:<15} {sla:>12}"
+    return clean(text, width, True)
 
 
 class CasesScreen(BaseScreen):
@@ -107,8 +108,8 @@ class CasesScreen(BaseScreen):
         if not message.items:
             empty = "Nobody's case is waiting." if self.team else "No open case is yours."
             listing.add_option(Option(safe(empty), id="none", disabled=True))
-        elif keep is not None:
-            listing.highlighted = min(keep, len(message.items) - 1)
+        else:
+            listing.highlighted = min(keep or 0, len(message.items) - 1)
         self.query_one("#cases-status", Static).update(
             safe(message.note or f"{len(message.items)} open", single_line=True)
         )

@@ -35,6 +35,8 @@ from db.services.callers import CallerCard, CallerMatch
 from tui.screens.base import BaseScreen
 from tui.text import clean, safe
 
+HINT = "esc, then r reached · v voicemail · a no answer · w wrong · c callback · k case"
+DNC_HINT = "DO NOT CALL · esc, then r v a w c logs the call · o in/out · k case"
 OUTCOMES = {
     "r": ("reached", "reached"), "v": ("voicemail", "voicemail"),
     "a": ("no_answer", "no answer"), "w": ("wrong_number", "wrong number"),
@@ -155,7 +157,7 @@ class ConsoleScreen(BaseScreen):
     DEFAULT_CSS = """
     ConsoleScreen #console-title { height: 1; padding: 0 1; background: $boost; }
     ConsoleScreen #number-row { height: 1; padding: 0 1; }
-    ConsoleScreen Input { height: 1; border: none; padding: 0; }
+    ConsoleScreen Input, ConsoleScreen Input:focus { height: 1; border: none; padding: 0; }
     ConsoleScreen #card { height: 1fr; padding: 0 1; }
     ConsoleScreen #matches { height: 1fr; border: none; }
     ConsoleScreen #log-rule { height: 1; padding: 0 1; color: $text-muted; }
@@ -330,8 +332,7 @@ class ConsoleScreen(BaseScreen):
         if isinstance(result, CallerCard):
             self.card, self.matches, self.unknown = result, [], False
             view.update(card_content(result, max(40, self.size.width - 2)))
-            if result.do_not_call:
-                self.status("DO NOT CALL — this contact asked not to be called")
+            self.status(DNC_HINT if result.do_not_call else HINT)
             self.query_one("#notes", Input).focus()
         elif isinstance(result, list):
             self.matches, self.card, self.unknown = result, None, False

@@ -21,7 +21,7 @@ _CSS = """
     width: 64; height: auto; max-height: 20; border: round $primary;
     background: $surface; padding: 0 1;
 }}
-{name} Input {{ height: 1; border: none; padding: 0; }}
+{name} Input, {name} Input:focus {{ height: 1; border: none; padding: 0; }}
 {name} .prompt-error {{ color: $text-error; }}
 {name} .prompt-hint {{ color: $text-muted; }}
 """
