@@ -57,5 +57,5 @@ def test_number_to_logged_outcome_by_keyboard_in_monochrome(installer_dsn, admin
         keys(session, "C-q")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    assert rows(installer_dsn, "SELECT kind, direction, outcome, body, contact_id FROM activity") == [
-        ("call", "in", "voicemail", "left a message", s.contact_id)]
+    assert rows(installer_dsn, "SELECT kind, direction, outcome, body, contact_id "
+                "FROM activity") == [("call", "in", "voicemail", "left a message", s.contact_id)]
