@@ -68,3 +68,23 @@ async def test_my_cases_queue_status_priority_take(data, installer_dsn):
                 "FROM support_case ORDER BY id") == [
         (data.ids["mine"], "closed", "high", data.admin_id, True),
         (data.ids["queue"], "new", "low", data.admin_id, False)]  # fmt: skip
+
+
+async def test_case_from_a_contact(data, installer_dsn):
+    from tui.screens.contact_detail import ContactDetailScreen
+    from tui.screens.console_prompts import CasePrompt
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(ContactDetailScreen(data.contact_id))
+        await settle(app, pilot)
+        await pilot.press("k")
+        assert isinstance(app.screen, CasePrompt)
+        await pilot.press(*"warranty question", "enter", "u", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ContactDetailScreen)
+    assert rows(installer_dsn, "SELECT subject, priority, status, contact_id, account_id, "
+                "assignee_id, due_at - created_at FROM support_case WHERE subject = "
+                "'warranty question'")[0][:6] == (
+        "warranty question", "urgent", "new", data.contact_id, data.root_id, data.admin_id)

@@ -75,6 +75,9 @@ class AccountTreeScreen(BaseScreen):
         # one burst); otherwise those keys are already queued for the tree when the form opens.
         Binding("l", "log_activity", "Log", tooltip="Log a call, email, meeting or note here",
                 id="accounts-log", priority=True),
+        # K, not k: j and k move in the tree and the contacts list
+        Binding("K", "open_case", "Case", tooltip="Open a support case for the selected "
+                "account (or contact)", id="tree-case", show=False),
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened at this account",
                 id="accounts-timeline", priority=True),
     ]  # fmt: skip
@@ -226,6 +229,13 @@ class AccountTreeScreen(BaseScreen):
             about = clean(account.name, limit=60, single_line=True)
             screen = LogActivityScreen(account_id=account.id, contact_id=contact_id, about=about)
             self._open(account, screen, lambda saved: self._reload(saved is not None))
+
+    def action_open_case(self) -> None:
+        from tui.screens.cases import open_case_prompt
+
+        contact_id = self.contacts.contact_id() if self.focused is self.contacts else None
+        if account := self._account():
+            open_case_prompt(self, contact_id=contact_id, account_id=account.id)
 
     def action_timeline(self) -> None:
         from db.services.activities import Scope

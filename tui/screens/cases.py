@@ -167,3 +167,32 @@ class CasesScreen(BaseScreen):
         changes = message.changes
         if getattr(changes, "everything", False) or changes.touches("support_case"):
             self.action_refresh()
+
+
+def open_case_prompt(origin, contact_id: int | None = None,  # noqa: ANN001 (a screen)
+                     account_id: int | None = None) -> None:  # fmt: skip
+    """`k` on a contact or an account: ask subject and priority, open the case (assigned to
+    whoever opens it), and say so. The console has its own (it also reloads the card)."""
+    from tui.screens.console_prompts import CasePrompt
+
+    def create(choice) -> None:  # noqa: ANN001
+        if choice is None:
+            return
+
+        def work_() -> None:
+            try:
+                with database.connection_context():
+                    case = cases.create(choice.subject, contact_id=contact_id,
+                                        account_id=account_id, priority=choice.priority,
+                                        assignee_id=activities.current_user_id())  # fmt: skip
+                text = (f"Case #{case.id} opened ({case.priority}, SLA "
+                        f"{cases.time_left(case.due_at)}); 6 shows your cases")  # fmt: skip
+                severity = "information"
+            except SwitchboardError as exc:
+                text, severity = f"Case not opened: {exc}", "error"
+            origin.app.call_from_thread(origin.app.notify, clean(text, single_line=True),
+                                        markup=False, severity=severity)  # fmt: skip
+
+        origin.run_worker(work_, thread=True, exit_on_error=False, group="open-case")
+
+    origin.app.push_screen(CasePrompt(), create)

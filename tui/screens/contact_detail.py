@@ -106,6 +106,8 @@ class ContactDetailScreen(BaseScreen):
         # priority: run before the keys typed after it are passed on ("l c notes" in a burst)
         Binding("l", "log_activity", "Log", tooltip="Log a call (l c, notes, ctrl+s), email...",
                 id="contact-log", priority=True),
+        Binding("k", "open_case", "Case", tooltip="Open a support case for this contact",
+                id="contact-case", show=False),
         # A letter: digits are screens everywhere (docs/keymap.md); 3 is My day here too.
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened with this person",
                 id="contact-timeline", priority=True),
@@ -253,6 +255,11 @@ class ContactDetailScreen(BaseScreen):
             return None
         option_id = rels.get_option_at_index(rels.highlighted).id or ""
         return int(option_id[1:].split("-")[0]) if option_id.startswith("r") else None
+
+    def action_open_case(self) -> None:
+        from tui.screens.cases import open_case_prompt
+
+        open_case_prompt(self, contact_id=self.contact_id)
 
     def action_log_activity(self) -> None:
         from tui.screens.log_activity import LogActivityScreen
