@@ -71,8 +71,8 @@ async def test_my_cases_queue_status_priority_take(data, installer_dsn):
 
 
 async def test_case_from_a_contact(data, installer_dsn):
-    from tui.screens.contact_detail import ContactDetailScreen
     from tui.screens.console_prompts import CasePrompt
+    from tui.screens.contact_detail import ContactDetailScreen
 
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
