@@ -186,3 +186,42 @@ async def test_screen_pop_reaches_its_user_only(data, installer_dsn, pg, db_name
         assert app.screen.on_call and app.screen.direction == "in"
     assert rows(installer_dsn, "SELECT id, taken_at IS NOT NULL FROM screen_pop ORDER BY id") == [
         (for_rita, False), (for_admin, True)]
+
+
+async def test_pop_waits_for_wrap_up_and_card_follows_changes(data, installer_dsn):
+    from textual.message import Message
+
+    class RecordsChanged(Message):  # live's message until it is merged
+        def __init__(self, changes) -> None:
+            super().__init__()
+            self.changes = changes
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = await open_console(app, pilot)
+        await pilot.press(*"0701234567", "enter")
+        await settle(app, pilot)
+        assert "DO NOT CALL" not in text(app)
+        # someone flags the caller while the agent talks: the card follows
+        conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE contact SET do_not_call = true WHERE id = %s", (data.contact_id,))
+        conn.close()
+        console.post_message(RecordsChanged(FakeChanges({"contact": {data.contact_id}})))
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: "DO NOT CALL" in text(app))
+        # a pop during the wrap-up waits, then opens as the next call
+        conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT screen_pop('sb_admin', '031-59 00 12')")
+            pop = cur.fetchone()[0]
+        conn.close()
+        console.post_message(RecordsChanged(FakeChanges({"screen_pop": {pop}})))
+        await settle(app, pilot)
+        assert "Waiting: 031-59 00 12" in text(app) and "Anna Lind" in text(app)
+        await pilot.press("escape", "r")
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: "Erik Berg" in text(app))
+        assert console.on_call and console.number == "031-59 00 12"
+    assert rows(installer_dsn, "SELECT contact_id, outcome FROM activity") == [
+        (data.contact_id, "reached")]
