@@ -130,3 +130,19 @@ def due_count() -> int:
         "LIMIT 1000) x",
         (CLAIM_MINUTES,),
     ).fetchone()[0]
+
+
+def resolve_assignee(text: str, field: str = "who") -> int | None:
+    """What a person types for an assignee: '' → nobody (the queue), 'me' → me, else the
+    active user with that login or display name (ValidationError naming `field` if none)."""
+    from db.services import activities
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.lower() == "me":
+        return activities.current_user_id()
+    for user in activities.assignable_users():
+        if text.lower() in (user.username.lower(), user.display_name.lower()):
+            return user.id
+    raise ValidationError(field, f"no active user named {text}")

@@ -88,3 +88,30 @@ async def test_case_from_a_contact(data, installer_dsn):
                 "assignee_id, due_at - created_at FROM support_case WHERE subject = "
                 "'warranty question'")[0][:6] == (
         "warranty question", "urgent", "new", data.contact_id, data.root_id, data.admin_id)
+
+
+async def test_edit_subject_due_assignee(data, installer_dsn):
+    from tui.screens.console_prompts import CaseEditPrompt
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("6")
+        await settle(app, pilot)
+        await pilot.press("e")
+        assert isinstance(app.screen, CaseEditPrompt)
+        await pilot.press("ctrl+a", *" (copy)", "enter", *"tomorrow 09:00", "enter")
+        app.screen.query_one("#ce-who").value = "nobody here"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "assignee: no active user named nobody here" in str(
+            app.screen.query_one("#cases-status").render())
+        await pilot.press("e")
+        await pilot.press("end", *" (copy)", "enter", *"tomorrow 09:00", "enter")
+        app.screen.query_one("#ce-who").value = "rita"
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert rows(installer_dsn, "SELECT subject, assignee_id, due_at = (current_date + 1 + "
+                "time '09:00')::timestamp AT TIME ZONE current_setting('TimeZone') "
+                f"FROM support_case WHERE id = {data.ids['mine']}") == [
+        ("invoice copy (copy)", data.rita_id, True)]

@@ -133,7 +133,7 @@ async def test_callback_booked_then_taken(data, installer_dsn):
         assert isinstance(app.screen, CallbackPrompt)
         await pilot.press(*"now", "enter", *"me", "enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, ConsoleScreen) and not console.on_call
+        assert isinstance(app.screen, ConsoleScreen) and not console.on_call, text(app)
         assert rows(installer_dsn, "SELECT c.contact_id, c.note, u.username, a.outcome FROM "
                     "callback c JOIN app_user u ON u.id = c.assignee_id JOIN activity a ON "
                     "a.id = c.activity_id") == [

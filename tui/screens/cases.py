@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from db.connection import database
 from db.errors import SwitchboardError
-from db.services import activities, cases
+from db.services import activities, callbacks, cases
 from db.services.activities import Scope
 from db.services.cases import Case
 from tui.screens.base import BaseScreen
@@ -22,10 +22,11 @@ STATUS_KEYS = {"o": "open", "w": "waiting", "v": "resolved", "x": "closed"}
 
 
 class CasesLoaded(Message):
-    def __init__(self, items: list[Case], note: str = "") -> None:
+    def __init__(self, items: list[Case], note: str = "", generation: int = 0) -> None:
         super().__init__()
         self.items = items
         self.note = note
+        self.generation = generation
 
 
 def case_line(case: Case, width: int = 78) -> str:
@@ -54,6 +55,7 @@ class CasesScreen(BaseScreen):
         Binding("p", "priority", "priority", tooltip="Next priority (SLA follows)",
                 id="cases-priority"),
         Binding("a", "take", "take", tooltip="Assign the case to me", id="cases-take"),
+        Binding("e", "edit", "edit", tooltip="Subject, due time, assignee", id="cases-edit"),
         Binding("t", "timeline", "timeline", tooltip="The case's timeline", id="cases-timeline"),
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Read the list again", id="cases-refresh"),
     ]  # fmt: skip
@@ -62,6 +64,8 @@ class CasesScreen(BaseScreen):
         super().__init__()
         self.team = False
         self.items: list[Case] = []
+        self.generation = 0  # the newest load or change: older answers are dropped
+        self.changing = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="cases-title")
@@ -74,7 +78,8 @@ class CasesScreen(BaseScreen):
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
-        self.action_refresh()
+        if not self.changing:  # back from a dialog whose change is on its way: it reloads
+            self.action_refresh()
 
     def _title(self) -> None:
         which = "Team queue (unassigned)" if self.team else "My cases"
@@ -84,19 +89,23 @@ class CasesScreen(BaseScreen):
 
     def action_refresh(self, note: str = "") -> None:
         self._title()
-        self.load(self.team, note)
+        self.generation += 1
+        self.load(self.team, note, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cases-load")
-    def load(self, team: bool, note: str = "") -> None:
+    def load(self, team: bool, note: str = "", generation: int = 0) -> None:
         with database.connection_context():
             if team:
                 items = cases.team_queue()
             else:
                 me = activities.current_user_id()
                 items = cases.my_cases(me) if me is not None else []
-        self.post_message(CasesLoaded(items, note))
+        self.post_message(CasesLoaded(items, note, generation))
 
     def on_cases_loaded(self, message: CasesLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.changing = False
         listing = self.query_one(OptionList)
         keep = listing.highlighted
         self.items = message.items
@@ -139,12 +148,24 @@ class CasesScreen(BaseScreen):
         if self.item is not None:
             self.change(self.item, assignee_id="me")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="cases-write")
     def change(self, item: Case, **values: object) -> None:
+        self.changing = True
+        self.generation += 1
+        self._change(item, self.generation, values)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cases-write")
+    def _change(self, item: Case, generation: int, values: dict) -> None:
         with database.connection_context():
             try:
                 if values.get("assignee_id") == "me":
                     values["assignee_id"] = activities.current_user_id()
+                if "due_text" in values:
+                    due = activities.parse_datetime(str(values.pop("due_text")), "due")
+                    if due is not None:
+                        values["due_at"] = due
+                if "assignee_text" in values:
+                    values["assignee_id"] = callbacks.resolve_assignee(
+                        str(values.pop("assignee_text")), "assignee")
                 changed = cases.change(item.id, item.version, **values)
                 note = (f"#{changed.id}: {cases.STATUS_WORDS[changed.status]}, "
                         f"{changed.priority}, SLA {cases.time_left(changed.due_at)}")  # fmt: skip
@@ -155,7 +176,21 @@ class CasesScreen(BaseScreen):
             else:
                 me = activities.current_user_id()
                 items = cases.my_cases(me) if me is not None else []
-        self.post_message(CasesLoaded(items, note))
+        self.post_message(CasesLoaded(items, note, generation))
+
+    def action_edit(self) -> None:
+        from tui.screens.console_prompts import CaseEditPrompt
+
+        item = self.item
+        if item is None:
+            return
+
+        def edited(edit) -> None:  # noqa: ANN001
+            if edit is not None:
+                self.change(item, subject=edit.subject, due_text=edit.due_text,
+                            assignee_text=edit.assignee)  # fmt: skip
+
+        self.app.push_screen(CaseEditPrompt(item.subject, item.assignee_name or ""), edited)
 
     def action_timeline(self) -> None:
         from tui.screens.timeline import open_timeline

@@ -431,39 +431,27 @@ class ConsoleScreen(BaseScreen):
         note = ""
         try:
             with database.connection_context():
-                assignee = self._assignee(choice.assignee) if choice is not None else None
+                assignee = (callbacks.resolve_assignee(choice.assignee)
+                            if choice is not None else None)
                 activity = activities.log(
-                    "call", subject="" if card else f"call {self.number or ''}".strip(),
+                    "call", subject="" if card else f"call {number or ''}".strip(),
                     body=notes or None, outcome=outcome, duration_seconds=duration,
-                    direction=self.direction,
+                    direction=direction,
                     contact_id=card.contact_id if card else None,
                     account_id=card.account_id if card else None,
-                    client_uuid=self.client_uuid,
+                    client_uuid=client_uuid,
                 )  # fmt: skip
-                if self.callback_id is not None:
-                    callbacks.finish(self.callback_id, activity.id)
+                if callback_id is not None:
+                    callbacks.finish(callback_id, activity.id)
                 if choice is not None:
-                    assignee = self._assignee(choice.assignee)
                     callbacks.book(choice.due_at, contact_id=card.contact_id if card else None,
-                                   number=self.number, assignee_id=assignee, note=notes or None,
+                                   number=number, assignee_id=assignee, note=notes or None,
                                    activity_id=activity.id)  # fmt: skip
                     note = f" · callback {choice.due_at:%a %d %b %H:%M}"
         except SwitchboardError as exc:
             self.post_message(CallLogged(call, outcome, None, str(exc)))
             return
         self.post_message(CallLogged(call, outcome, activity.id, note=note))
-
-    @staticmethod
-    def _assignee(text: str) -> int | None:
-        """'' → the queue; 'me' → me; else the user named so (ValidationError if none)."""
-        if not text:
-            return None
-        if text.lower() == "me":
-            return activities.current_user_id()
-        for user in activities.assignable_users():
-            if text.lower() in (user.username.lower(), user.display_name.lower()):
-                return user.id
-        raise ValidationError("who", f"no active user named {text}")
 
     def on_call_logged(self, message: CallLogged) -> None:
         if message.call != self.call:

@@ -135,3 +135,59 @@ class CasePrompt(ModalScreen[CaseChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class CaseEdit:
+    subject: str
+    due_text: str  # as typed: blank keeps the SLA due time
+    assignee: str  # as typed: blank = nobody (the team queue), me, or a user name
+
+
+class CaseEditPrompt(ModalScreen[CaseEdit | None]):
+    """Edit a case: subject, due time (blank: keep), assignee (blank: the team queue)."""
+
+    DEFAULT_CSS = _CSS.format(name="CaseEditPrompt")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Keep the case as it is",
+                        id="case-edit-cancel")]  # fmt: skip
+
+    def __init__(self, subject: str, assignee: str) -> None:
+        super().__init__()
+        self.subject = subject
+        self.assignee = assignee
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Edit the case")
+            yield Input(self.subject, placeholder="subject", id="ce-subject")
+            yield Input(placeholder="due: blank keeps it; 15:30, tomorrow 09:00, +2", id="ce-due")
+            yield Input(self.assignee, placeholder="assignee: blank = team queue, me, a name",
+                        id="ce-who")  # fmt: skip
+            yield Static("", id="ce-error", classes="prompt-error")
+            yield Static("enter next / save · esc cancel", classes="prompt-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#ce-subject", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        order = ["ce-subject", "ce-due", "ce-who"]
+        index = order.index(event.input.id or "ce-subject")
+        if index < len(order) - 1:
+            self.query_one(f"#{order[index + 1]}", Input).focus()
+            return
+        subject = self.query_one("#ce-subject", Input).value.strip()
+        due = self.query_one("#ce-due", Input).value.strip()
+        if not subject:
+            self.query_one("#ce-error", Static).update("subject: is required")
+            self.query_one("#ce-subject", Input).focus()
+            return
+        try:
+            activities.parse_datetime(due, "due")
+        except ValidationError as exc:
+            self.query_one("#ce-error", Static).update(safe(str(exc)))
+            self.query_one("#ce-due", Input).focus()
+            return
+        self.dismiss(CaseEdit(subject, due, self.query_one("#ce-who", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
