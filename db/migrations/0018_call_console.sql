@@ -104,6 +104,42 @@ $$;
 REVOKE ALL ON FUNCTION caller_deals(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION caller_deals(bigint) TO {{roles}}_user;
 
+-- The caller card's phones and relationships, with the visibility checked once per contact
+-- (the contact's, then each related contact's) instead of once per policy: under row-level
+-- security a relationship row checks both its contacts and the joined contact a third time.
+-- The same rows as a plain read under RLS would give (contact_phone and contact_relationship
+-- follow their contacts), or nothing when the contact is not visible.
+CREATE FUNCTION caller_details(p_contact_id bigint) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, {{schema}}, pg_temp AS $$
+BEGIN
+    IF NOT coalesce((SELECT true FROM sec_visible_contact v
+                      WHERE v.id = p_contact_id AND v.deleted_at IS NULL), false) THEN
+        RETURN NULL;
+    END IF;
+    RETURN json_build_object(
+        'phones', (SELECT json_agg(json_build_object('kind', p.kind, 'n', coalesce(p.e164, p.raw))
+                                   ORDER BY p.position, p.id)
+                     FROM contact_phone p WHERE p.contact_id = p_contact_id),
+        'related', (SELECT json_agg(x) FROM (
+            SELECT y.label, y.name, y.id FROM (
+                SELECT t.label, o.full_name AS name, o.id FROM contact_relationship r
+                  JOIN relationship_type t ON t.id = r.type_id
+                  JOIN contact o ON o.id = r.to_contact_id
+                 WHERE r.from_contact_id = p_contact_id AND r.deleted_at IS NULL
+                   AND o.deleted_at IS NULL
+                UNION ALL
+                SELECT t.inverse_label, o.full_name, o.id FROM contact_relationship r
+                  JOIN relationship_type t ON t.id = r.type_id
+                  JOIN contact o ON o.id = r.from_contact_id
+                 WHERE r.to_contact_id = p_contact_id AND r.deleted_at IS NULL
+                   AND o.deleted_at IS NULL) y
+             WHERE coalesce((SELECT true FROM sec_visible_contact v WHERE v.id = y.id), false)
+             LIMIT 6) x));
+END
+$$;
+REVOKE ALL ON FUNCTION caller_details(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION caller_details(bigint) TO {{roles}}_user;
+
 -- ---------------------------------------------------------------------------------------------
 -- 2. Screen pops
 

@@ -139,11 +139,11 @@ def keys(dialled: str, region: str | None = None) -> tuple[list[str], str]:
     return candidates, suffix[::-1] if len(suffix) >= MIN_DIGITS else ""
 
 
+# Phones and relationships come from caller_details() (0018: visibility checked once per
+# contact rather than by each row's policy); the rest is read under RLS as the caller.
 _CARD = """json_build_object(
     'owner', (SELECT u.display_name FROM app_user u WHERE u.id = c.owner_id),
-    'phones', (SELECT json_agg(json_build_object('kind', p.kind, 'n', coalesce(p.e164, p.raw))
-                               ORDER BY p.position, p.id)
-                 FROM contact_phone p WHERE p.contact_id = c.id),
+    'details', caller_details(c.id),
     'cases', (SELECT json_agg(x) FROM (
                 SELECT s.id, s.subject, s.status, s.priority, s.due_at FROM (
                     SELECT s1.id FROM support_case s1 WHERE s1.contact_id = c.id
@@ -161,18 +161,7 @@ _CARD = """json_build_object(
                        a.occurred_at, u.display_name AS author
                   FROM activity a LEFT JOIN app_user u ON u.id = a.author_id
                  WHERE a.contact_id = c.id AND a.deleted_at IS NULL
-                 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 5) x),
-    'related', (SELECT json_agg(x) FROM (
-                SELECT t.label, o.full_name AS name, o.id FROM contact_relationship r
-                  JOIN relationship_type t ON t.id = r.type_id
-                  JOIN contact o ON o.id = r.to_contact_id
-                 WHERE r.from_contact_id = c.id AND r.deleted_at IS NULL AND o.deleted_at IS NULL
-                UNION ALL
-                SELECT t.inverse_label, o.full_name, o.id FROM contact_relationship r
-                  JOIN relationship_type t ON t.id = r.type_id
-                  JOIN contact o ON o.id = r.from_contact_id
-                 WHERE r.to_contact_id = c.id AND r.deleted_at IS NULL AND o.deleted_at IS NULL
-                LIMIT 6) x)
+                 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 5) x)
 )"""
 
 LOOKUP_SQL = f"""
@@ -202,10 +191,11 @@ def _card(row: tuple) -> CallerCard:
     if isinstance(data, str):
         data = json.loads(data)
     deals = data.get("deals")
+    details = data.get("details") or {}
     return CallerCard(
         contact_id=row[0], name=row[1], title=row[2], account_id=row[3], account_name=row[4],
         e164=row[5], do_not_call=row[7], do_not_email=row[8], owner=data.get("owner"),
-        phones=[(p["kind"], p["n"]) for p in data.get("phones") or []],
+        phones=[(p["kind"], p["n"]) for p in details.get("phones") or []],
         cases=[CaseLine(c["id"], c["subject"], c["status"], c["priority"], _when(c["due_at"]))
                for c in data.get("cases") or []],
         deals=None if deals is None else [
@@ -213,7 +203,7 @@ def _card(row: tuple) -> CallerCard:
             for d in deals],
         recent=[RecentLine(r["id"], r["kind"], r["direction"], r["outcome"], r["subject"] or "",
                            _when(r["occurred_at"]), r["author"]) for r in data.get("recent") or []],
-        related=[Related(r["label"], r["name"], r["id"]) for r in data.get("related") or []],
+        related=[Related(r["label"], r["name"], r["id"]) for r in details.get("related") or []],
     )  # fmt: skip
 
 

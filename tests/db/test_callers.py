@@ -170,3 +170,18 @@ def test_lookup_is_at_most_two_round_trips(data, monkeypatch):
     calls.clear()
     assert isinstance(callers.lookup("0701234567", "SE"), CallerCard)
     assert len(calls) == 1, calls  # prepared: one round trip
+
+
+def test_card_shows_only_visible_relations(data, installer_dsn):
+    _sql(installer_dsn, "UPDATE sharing_default SET access = 'private'")
+    hidden = _sql(installer_dsn, "INSERT INTO contact (first_name, last_name, owner_id) VALUES "
+                  "('Hidden', 'Person', %s) RETURNING id", (data.sam_id,))[0][0]
+    spouse = _sql(installer_dsn, "SELECT id FROM relationship_type ORDER BY id LIMIT 1")[0][0]
+    cid = data.ids["SE"]
+    _sql(installer_dsn, "INSERT INTO contact_relationship (from_contact_id, to_contact_id, "
+         "type_id) VALUES (%s, %s, %s), (%s, %s, %s)",
+         (cid, hidden, spouse, data.contact_id, cid, spouse))  # fmt: skip
+    card = callers.lookup("+46701234567")
+    assert isinstance(card, CallerCard)
+    assert [r.name for r in card.related] == ["Anna Lind"]  # the hidden one is left out
+    assert card.phones == [("work", "+46701234567")]
