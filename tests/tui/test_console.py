@@ -225,3 +225,36 @@ async def test_pop_waits_for_wrap_up_and_card_follows_changes(data, installer_ds
         assert console.on_call and console.number == "031-59 00 12"
     assert rows(installer_dsn, "SELECT contact_id, outcome FROM activity") == [
         (data.contact_id, "reached")]
+
+
+async def test_agent_sees_no_deals_logs_and_opens_a_case(data, installer_dsn, pg, db_name):
+    from db.bootstrap import ensure_login
+    from tui.screens.console_prompts import CasePrompt
+
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        ensure_login(cur, "switchboard", "maja_agent", role="agent", display_name="Maja Agent")
+        cur.execute("UPDATE switchboard.sharing_default SET access = 'public_read'")
+    conn.close()
+    configure(pg.dsn(db_name, user="maja_agent"), "switchboard")
+    # the console first: the account tree's rollup reads deals and fails for agents (not ours)
+    app = SwitchboardApp(start_screen="console")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConsoleScreen)
+        await pilot.press(*"+46701234567", "enter")
+        await settle(app, pilot)
+        shown = text(app)
+        assert "Anna Lind" in shown and "Open deals  —" in shown and "Fleet renewal" not in shown
+        await pilot.press("escape", "k")
+        assert isinstance(app.screen, CasePrompt)
+        await pilot.press(*"refund", "enter", "h", "enter")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert "Case #" in text(app).splitlines()[-1] and "opened (high, SLA 7h left)" in text(app)
+        await pilot.press("escape", "r")
+        await settle(app, pilot)
+    assert rows(installer_dsn, "SELECT u.username, a.outcome FROM activity a JOIN app_user u "
+                "ON u.id = a.author_id") == [("maja_agent", "reached")]
+    assert rows(installer_dsn, "SELECT s.priority, u.username FROM support_case s JOIN app_user u "
+                "ON u.id = s.assignee_id WHERE s.subject = 'refund'") == [("high", "maja_agent")]

@@ -46,11 +46,12 @@ STATUS_WORDS = cases.STATUS_WORDS
 
 
 class CallerLoaded(Message):
-    def __init__(self, call: int, result: Any, error: str = "") -> None:
+    def __init__(self, call: int, result: Any, error: str = "", note: str = "") -> None:
         super().__init__()
         self.call = call
         self.result = result
         self.error = error
+        self.note = note  # said in the status line instead of the keys' hint
 
 
 class CallLogged(Message):
@@ -332,7 +333,7 @@ class ConsoleScreen(BaseScreen):
         if isinstance(result, CallerCard):
             self.card, self.matches, self.unknown = result, [], False
             view.update(card_content(result, max(40, self.size.width - 2)))
-            self.status(DNC_HINT if result.do_not_call else HINT)
+            self.status(message.note or (DNC_HINT if result.do_not_call else HINT))
             self.query_one("#notes", Input).focus()
         elif isinstance(result, list):
             self.matches, self.card, self.unknown = result, None, False
@@ -554,10 +555,9 @@ class ConsoleScreen(BaseScreen):
         except SwitchboardError as exc:
             self.app.call_from_thread(self.status, f"Case not opened: {exc}")
             return
-        self.app.call_from_thread(
-            self.status, f"Case #{case.id} opened ({case.priority}, SLA "
-            f"{cases.time_left(case.due_at)})")  # fmt: skip
-        self.post_message(CallerLoaded(call, fresh))
+        self.post_message(CallerLoaded(call, fresh, note=(
+            f"Case #{case.id} opened ({case.priority}, SLA {cases.time_left(case.due_at)}) · "
+            "esc, then an outcome key")))  # fmt: skip
 
     # -- live changes -------------------------------------------------------------------------
 
