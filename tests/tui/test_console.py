@@ -258,3 +258,17 @@ async def test_agent_sees_no_deals_logs_and_opens_a_case(data, installer_dsn, pg
                 "ON u.id = a.author_id") == [("maja_agent", "reached")]
     assert rows(installer_dsn, "SELECT s.priority, u.username FROM support_case s JOIN app_user u "
                 "ON u.id = s.assignee_id WHERE s.subject = 'refund'") == [("high", "maja_agent")]
+
+
+async def test_help_lists_the_console_keys(data):
+    from tui.screens.help import HelpScreen
+
+    app = SwitchboardApp(start_screen="console")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("escape", "question_mark")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = "\n".join(str(w.render()) for w in app.screen.query("*") if hasattr(w, "render"))
+        for word in ("Log: reached", "Log: voicemail", "Take the next due callback"):
+            assert word in shown, word

@@ -564,6 +564,8 @@ class ConsoleScreen(BaseScreen):
     def on_records_changed(self, message: Any) -> None:
         """Reload the card when the caller's records changed (helper "live"'s notices)."""
         changes = message.changes
+        if getattr(changes, "everything", False) or changes.touches("callback"):
+            self.count_queue()
         card = self.card
         if card is None:
             return
