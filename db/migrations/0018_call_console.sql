@@ -140,6 +140,41 @@ $$;
 REVOKE ALL ON FUNCTION caller_details(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION caller_details(bigint) TO {{roles}}_user;
 
+-- The caller card's data as JSON, read as the caller (SECURITY INVOKER: row-level security
+-- applies). PL/pgSQL keeps its plan, and plan_cache_mode makes it the generic plan from the
+-- first call: planning this (eight tables, each with its policies) costs ~20 ms, and a prepared
+-- statement is planned with its values five times before it settles.
+CREATE FUNCTION caller_card_json(p_contact_id bigint, p_account_id bigint, p_owner_id bigint)
+RETURNS json
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan
+SET search_path = pg_catalog, {{schema}}, pg_temp AS $$
+BEGIN
+    RETURN json_build_object(
+        'owner', (SELECT u.display_name FROM app_user u WHERE u.id = p_owner_id),
+        'details', caller_details(p_contact_id),
+        'cases', (SELECT json_agg(x) FROM (
+                    SELECT s.id, s.subject, s.status, s.priority, s.due_at FROM (
+                        SELECT s1.id FROM support_case s1 WHERE s1.contact_id = p_contact_id
+                           AND s1.status NOT IN ('resolved', 'closed') AND s1.deleted_at IS NULL
+                        UNION
+                        SELECT s2.id FROM support_case s2 WHERE s2.account_id = p_account_id
+                           AND s2.status NOT IN ('resolved', 'closed') AND s2.deleted_at IS NULL
+                    ) k JOIN support_case s ON s.id = k.id
+                    ORDER BY s.due_at NULLS LAST, s.id LIMIT 5) x),
+        'deals', caller_deals(p_account_id),
+        'recent', (SELECT json_agg(x) FROM (
+                    SELECT a.id, a.kind, a.direction, a.outcome,
+                           coalesce(nullif(a.subject, ''), split_part(left(a.body, 200), E'\n', 1))
+                               AS subject,
+                           a.occurred_at, u.display_name AS author
+                      FROM activity a LEFT JOIN app_user u ON u.id = a.author_id
+                     WHERE a.contact_id = p_contact_id AND a.deleted_at IS NULL
+                     ORDER BY a.occurred_at DESC, a.id DESC LIMIT 5) x));
+END
+$$;
+REVOKE ALL ON FUNCTION caller_card_json(bigint, bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION caller_card_json(bigint, bigint, bigint) TO {{roles}}_user;
+
 -- ---------------------------------------------------------------------------------------------
 -- 2. Screen pops
 

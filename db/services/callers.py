@@ -139,30 +139,10 @@ def keys(dialled: str, region: str | None = None) -> tuple[list[str], str]:
     return candidates, suffix[::-1] if len(suffix) >= MIN_DIGITS else ""
 
 
-# Phones and relationships come from caller_details() (0018: visibility checked once per
-# contact rather than by each row's policy); the rest is read under RLS as the caller.
-_CARD = """json_build_object(
-    'owner', (SELECT u.display_name FROM app_user u WHERE u.id = c.owner_id),
-    'details', caller_details(c.id),
-    'cases', (SELECT json_agg(x) FROM (
-                SELECT s.id, s.subject, s.status, s.priority, s.due_at FROM (
-                    SELECT s1.id FROM support_case s1 WHERE s1.contact_id = c.id
-                       AND s1.status NOT IN ('resolved', 'closed') AND s1.deleted_at IS NULL
-                    UNION
-                    SELECT s2.id FROM support_case s2 WHERE s2.account_id = c.account_id
-                       AND s2.status NOT IN ('resolved', 'closed') AND s2.deleted_at IS NULL
-                ) k JOIN support_case s ON s.id = k.id
-                ORDER BY s.due_at NULLS LAST, s.id LIMIT 5) x),
-    'deals', caller_deals(c.account_id),
-    'recent', (SELECT json_agg(x) FROM (
-                SELECT a.id, a.kind, a.direction, a.outcome,
-                       coalesce(nullif(a.subject, ''), split_part(left(a.body, 200), E'\\n', 1))
-                           AS subject,
-                       a.occurred_at, u.display_name AS author
-                  FROM activity a LEFT JOIN app_user u ON u.id = a.author_id
-                 WHERE a.contact_id = c.id AND a.deleted_at IS NULL
-                 ORDER BY a.occurred_at DESC, a.id DESC LIMIT 5) x)
-)"""
+# The card's data: caller_card_json() (0018), as the caller under RLS, its plan kept generic;
+# phones and relationships inside it come from caller_details() (visibility checked once per
+# contact rather than by each row's policy).
+_CARD = "caller_card_json(c.id, c.account_id, c.owner_id)"
 
 LOOKUP_SQL = f"""
 SELECT m.contact_id, c.full_name, c.job_title, c.account_id, acc.name, m.e164, m.exact,
