@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg2
 
 from bench import (
+    b1_caller_lookup,
     b4_account_tree,
     b5_timeline,
     b6_pipeline_board,
@@ -33,6 +34,7 @@ from bench.dataset import Dataset, prepare
 from db import demo
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
+    "B1": ("caller_lookup", b1_caller_lookup.run, 200),
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),

@@ -25,7 +25,9 @@ from db.errors import SchemaError
 _NAME_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _PREFIX_RE = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 # Every role an installation creates, as `<prefix>_<suffix>`.
-GROUP_SUFFIXES = ("owner", "agent", "rep", "manager", "admin", "user", "useradmin", "deleter")
+GROUP_SUFFIXES = (
+    "owner", "agent", "rep", "manager", "admin", "user", "useradmin", "deleter", "telephony",
+)
 _LEGACY_ROLE_RE = re.compile(r"\{\{schema\}\}_(" + "|".join(GROUP_SUFFIXES) + r")\b")
 LOCK_WAIT_S = 30.0  # how long `db migrate` waits for another migrator before naming it
 

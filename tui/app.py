@@ -27,7 +27,13 @@ from db.services.rights import NOBODY, Rights, load_rights
 from db.services.session import Me
 from tui.keys import OrderedKeysApp, keys_belong_to_form
 from tui.live import LiveHub
-from tui.messages import ConnectionChanged, OutboxChanged, OutboxReplayed, SessionLoaded
+from tui.messages import (
+    ConnectionChanged,
+    OutboxChanged,
+    OutboxReplayed,
+    RecordsChanged,
+    SessionLoaded,
+)
 from tui.presence import PresenceLink
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -57,10 +63,24 @@ def _kpis() -> Screen:
     from tui.screens.kpis import KpiScreen
 
     return KpiScreen()
+
+
 def _pipeline() -> Screen:
     from tui.screens.pipeline_board import PipelineBoardScreen
 
     return PipelineBoardScreen()
+
+
+def _console() -> Screen:
+    from tui.screens.console import ConsoleScreen
+
+    return ConsoleScreen()
+
+
+def _cases() -> Screen:
+    from tui.screens.cases import CasesScreen
+
+    return CasesScreen()
 
 
 def _trash() -> Screen:
@@ -80,6 +100,8 @@ MODE_FACTORIES: dict[str, Callable[[], Screen]] = {
     "accounts": _account_tree,
     "my_day": _my_day,
     "pipeline": _pipeline,
+    "console": _console,
+    "cases": _cases,
     "forecast": _forecast,
     "kpis": _kpis,
     "trash": _trash,
@@ -102,6 +124,8 @@ MODE_WORDS = {
     "accounts": ("Accounts", "The account tree"),
     "my_day": ("My day", "Follow-ups due today and overdue"),
     "pipeline": ("Pipeline", "The pipeline board: deals by stage"),
+    "console": ("Call console", "Look up a caller, log the call's outcome, callbacks"),
+    "cases": ("Cases", "My support cases and the team queue"),
     "forecast": ("Forecast", "Commit, best case and pipeline by month and quarter, per team"),
     "kpis": ("KPIs", "Win rate, deal size, cycle, coverage, activity, overdue follow-ups"),
     "trash": ("Trash", "Deleted records: restore, and purge for admins"),
@@ -128,6 +152,10 @@ class SwitchboardApp(OrderedKeysApp):
                 "coverage, activity, exceptions", id="go-kpis", show=False),
         Binding("4", "switch_mode('pipeline')", "Pipeline", tooltip="The pipeline board: "
                 "deals by stage", id="go-pipeline", show=False),
+        Binding("5", "switch_mode('console')", "Call console", tooltip="Caller lookup, call "
+                "outcomes, the callback queue", id="go-console", show=False),
+        Binding("6", "switch_mode('cases')", "Cases", tooltip="My cases and the team queue",
+                id="go-cases", show=False),
         Binding("9", "switch_mode('trash')", "Trash", tooltip="Deleted records: restore "
                 "(admins: purge)", id="go-trash", show=False),
         Binding("0", "switch_mode('admin')", "Admin", tooltip="Users, teams, sharing, audit",
@@ -164,6 +192,7 @@ class SwitchboardApp(OrderedKeysApp):
         self.outbox: Outbox | None = None
         self._outbox_retry: Timer | None = None
         self.hub = LiveHub(self)  # change notices, reconnect, the slow poll (tui/live.py)
+        self.pending_pops: list[str] = []  # popped numbers the console has not taken yet
         self.register_theme(SWITCHBOARD)
         self.register_theme(MONO)
         self.theme = theme_name()
@@ -370,6 +399,48 @@ class SwitchboardApp(OrderedKeysApp):
             text = f"{type(error).__name__}: {error}"
             self.log.error(repr(error))
         self.notify(clean(text, single_line=True), severity="error", markup=False, timeout=8)
+
+    # -- screen pops (docs/console.md) ---------------------------------------------------------
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        """The hub hands the App every batch that names screen_pop rows, or that may hide
+        them (everything: a reconnect, a flood): only this person's pops can be read and each
+        is taken once (take_screen_pops)."""
+        from tui.screens.console import pop_ids
+
+        ids = list(pop_ids(message.changes))
+        if ids or message.changes.everything:
+            self.take_screen_pops(ids, recent=message.changes.everything)
+
+    @work(thread=True, exit_on_error=False, group="screen-pop")
+    def take_screen_pops(self, ids: Iterable[int], recent: bool = False) -> None:
+        from db.services import screen_pops
+
+        with database.connection_context():
+            numbers = [n for n in (screen_pops.take(i) for i in ids) if n]
+            if recent:
+                numbers += screen_pops.take_recent()
+        for number in numbers:
+            self.call_from_thread(self.open_in_console, number)
+
+    def open_in_console(self, number: str) -> None:
+        """Show the call console with `number` as an incoming call (it waits in line while
+        another call is being wrapped up, or while a form is open here)."""
+        self.pending_pops.append(number)
+        if keys_belong_to_form(self.screen):  # never leave a half-filled form behind
+            self.notify(f"Incoming call {clean(number, limit=40, single_line=True)}: "
+                        "5 opens the call console", markup=False, timeout=10)  # fmt: skip
+            return
+        if self.current_mode != "console":
+            self.switch_mode("console")
+        self.call_after_refresh(self._deliver_pops)
+
+    def _deliver_pops(self) -> None:
+        from tui.screens.console import ConsoleScreen
+
+        for screen in self._screen_stacks.get("console", []):
+            if isinstance(screen, ConsoleScreen) and screen.is_mounted:
+                screen.take_pending_pops()
 
     def action_repaint(self) -> None:
         """ctrl+l: send every cell again, for when something else wrote on the terminal."""

@@ -16,7 +16,8 @@ from tui.cli_common import say, where, with_connect_timeout
 from tui.cli_server import cmd_server
 
 # The modes of tui.app.MODE_FACTORIES that `--screen` may name (kept here: no textual import).
-SCREENS = ("accounts", "my_day", "pipeline", "forecast", "kpis", "trash", "admin")
+SCREENS = ("accounts", "my_day", "pipeline", "console", "cases", "forecast", "kpis", "trash",
+           "admin")
 
 
 def app_version() -> str:
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tui.cli_export import add_export_parser
 
     add_export_parser(sub, _add_target)
+    from tui.cli_console import add_console_parser
+
+    add_console_parser(sub, _add_target)
     return parser
 
 

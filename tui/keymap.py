@@ -11,6 +11,8 @@ EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("1", "Accounts (the tree)"),
     ("3", "My day (follow-ups due)"),
     ("4", "Pipeline board (deals by stage)"),
+    ("5", "Call console (caller lookup, outcomes, callbacks)"),
+    ("6", "Cases (mine, the team queue)"),
     ("7", "Forecast (by month or quarter, per team)"),
     ("8", "KPIs (each figure opens its records)"),
     ("9", "Trash"),

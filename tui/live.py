@@ -156,6 +156,8 @@ class LiveHub:
         self._last_batch = time.monotonic()
         self.batches += 1
         shown = self._shown()
+        if changes.everything or changes.ids.get("screen_pop"):
+            self.app.post_message(RecordsChanged(changes))  # screen pops are the App's
         for screen in shown:
             self._known.add(screen)
             screen.post_message(RecordsChanged(changes))

@@ -94,6 +94,9 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
                 id="accounts-log", priority=True),
         Binding("o", "deals", "Deals", tooltip="The account's open deals: open one or add one",
                 id="account-deals", show=False),
+        # K, not k: j and k move in the tree and the contacts list
+        Binding("K", "open_case", "Case", tooltip="Open a support case for the selected "
+                "account (or contact)", id="tree-case", show=False),
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened at this account",
                 id="accounts-timeline", priority=True),
     ]  # fmt: skip
@@ -306,6 +309,13 @@ class AccountTreeScreen(PresenceHolder, BaseScreen):
             about = clean(account.name, limit=60, single_line=True)
             screen = LogActivityScreen(account_id=account.id, contact_id=contact_id, about=about)
             self._open(account, screen, lambda saved: self._reload(saved is not None))
+
+    def action_open_case(self) -> None:
+        from tui.screens.cases import open_case_prompt
+
+        contact_id = self.contacts.contact_id() if self.focused is self.contacts else None
+        if account := self._account():
+            open_case_prompt(self, contact_id=contact_id, account_id=account.id)
 
     def action_timeline(self) -> None:
         from db.services.activities import Scope

@@ -110,6 +110,8 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
                 id="contact-log", priority=True),
         Binding("o", "deals", "Deals", tooltip="Open deals with this person as primary "
                 "contact: open one or add one for the account", id="contact-deals", show=False),
+        Binding("k", "open_case", "Case", tooltip="Open a support case for this contact",
+                id="contact-case", show=False),
         # A letter: digits are screens everywhere (docs/keymap.md); 3 is My day here too.
         Binding("t", "timeline", "Timeline", tooltip="Everything that happened with this person",
                 id="contact-timeline", priority=True),
@@ -281,6 +283,11 @@ class ContactDetailScreen(PresenceHolder, BaseScreen):
             return None
         option_id = rels.get_option_at_index(rels.highlighted).id or ""
         return int(option_id[1:].split("-")[0]) if option_id.startswith("r") else None
+
+    def action_open_case(self) -> None:
+        from tui.screens.cases import open_case_prompt
+
+        open_case_prompt(self, contact_id=self.contact_id)
 
     def action_log_activity(self) -> None:
         from tui.screens.log_activity import LogActivityScreen

@@ -101,7 +101,7 @@ class ContactFormScreen(RecordFormScreen):
 
     def __init__(
         self, contact_id: int | None = None, account_id: int | None = None,
-        replay: Entry | None = None,
+        replay: Entry | None = None, phone: str | None = None,
     ) -> None:  # fmt: skip
         super().__init__(contact_id)
         self.account_id = account_id
@@ -109,6 +109,7 @@ class ContactFormScreen(RecordFormScreen):
         # the person's values on the version they started from, and saves them at once, so
         # the conflict dialog shows mine, theirs and the original (docs/outbox.md).
         self.replay = replay
+        self.phone = phone  # a new contact's first phone, filled in (the console's unknown caller)
         self.account_region = phones.default_region()  # the account's country's, once loaded
         self.stored_phones: dict[str, str | None] = {}  # raw text -> E.164 as stored
 
@@ -132,7 +133,7 @@ class ContactFormScreen(RecordFormScreen):
         yield notes_row("notes", LABELS["notes"])
 
     def on_mount(self) -> None:
-        self._build_lists({"phones": [(None, "")], "emails": [(None, "")]})
+        self._build_lists({"phones": [(None, self.phone or "")], "emails": [(None, "")]})
         super().on_mount()
 
     # -- phone and email rows ----------------------------------------------------------------
