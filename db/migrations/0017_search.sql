@@ -99,11 +99,10 @@ $triggers$;
 -- ---------------------------------------------------------------------------------------------
 -- 2. From a term to its rows; the tree filter's order.
 
-CREATE INDEX account_name_idx ON account (name) WHERE deleted_at IS NULL;
-CREATE INDEX account_name_live_idx ON account (lower(name), id) WHERE deleted_at IS NULL;
-CREATE INDEX contact_full_name_idx ON contact (full_name) WHERE deleted_at IS NULL;
-CREATE INDEX opportunity_name_idx ON opportunity (name) WHERE deleted_at IS NULL;
-CREATE INDEX support_case_subject_idx ON support_case (subject, id) WHERE deleted_at IS NULL;
+CREATE INDEX account_name_order_idx ON account (lower(name), id);
+CREATE INDEX contact_full_name_idx ON contact (full_name);
+CREATE INDEX opportunity_name_idx ON opportunity (name);
+CREATE INDEX support_case_subject_idx ON support_case (subject, id);
 
 -- ---------------------------------------------------------------------------------------------
 -- 3. The read policies of opportunity and support_case (0002) for the owner's functions.
@@ -251,7 +250,7 @@ BEGIN
                 RETURN QUERY
                 SELECT 'account'::text, a.id, a.name, par.name, a.id, NULL::bigint, t.r, t.s::real
                   FROM sec_visible_account a LEFT JOIN sec_visible_account par ON par.id = a.parent_id
-                 WHERE a.name = t.term AND a.deleted_at IS NULL
+                 WHERE lower(a.name) = lower(t.term) AND a.name = t.term AND a.deleted_at IS NULL
                  ORDER BY a.id LIMIT want - got;
             ELSIF k = 'contact' THEN
                 RETURN QUERY
