@@ -165,7 +165,7 @@ DECLARE
     cand text;
 BEGIN
     PERFORM set_config('pg_trgm.similarity_threshold', '0.3', true);
-    PERFORM set_config('pg_trgm.word_similarity_threshold', '0.5', true);
+    PERFORM set_config('pg_trgm.word_similarity_threshold', '0.4', true);
     esc := replace(replace(replace(ql, '\', '\\'), '%', '\%'), '_', '\_');
 
     -- Email: the contacts that have it.
