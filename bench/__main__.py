@@ -17,12 +17,13 @@ from pathlib import Path
 
 import psycopg2
 
-from bench import b4_account_tree, b5_timeline, b9_cold_start, b12_audit
+from bench import b2_fuzzy_search, b4_account_tree, b5_timeline, b9_cold_start, b12_audit
 from bench.common import Row, table
 from bench.dataset import Dataset, prepare
 from db import demo
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
+    "B2": ("fuzzy_search", b2_fuzzy_search.run, 100),
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),

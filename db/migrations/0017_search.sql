@@ -81,6 +81,25 @@ END
 $$;
 REVOKE ALL ON FUNCTION search_term_add() FROM PUBLIC;
 
+-- After a load that bypassed triggers (session_replication_role = replica: db/demo.py, bulk
+-- imports): add every missing name; returns how many were added. Installer only.
+CREATE FUNCTION search_term_rebuild() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    added bigint;
+BEGIN
+    INSERT INTO {{schema}}.search_term
+    SELECT DISTINCT 'a'::"char", name FROM {{schema}}.account
+    UNION SELECT DISTINCT 'c'::"char", full_name FROM {{schema}}.contact WHERE full_name <> ''
+    UNION SELECT DISTINCT 'o'::"char", name FROM {{schema}}.opportunity
+    UNION SELECT DISTINCT 's'::"char", subject FROM {{schema}}.support_case
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    RETURN added;
+END
+$$;
+REVOKE ALL ON FUNCTION search_term_rebuild() FROM PUBLIC;
+
 DO $triggers$
 DECLARE
     t text;
