@@ -12,8 +12,9 @@ EVERYWHERE: tuple[tuple[str, str], ...] = (
     ("3", "My day (follow-ups due)"),
     ("9", "Trash"),
     ("0", "Admin (admins only)"),
+    ("/", "Search any record (Accounts: filter the tree)"),
     ("?", "Help: every key of this screen"),
-    ("^p", "Command palette (screens by name)"),
+    ("^p", "Command palette (screens, records by name)"),
     ("esc", "Back, or cancel a form (asks first if changed)"),
     ("^q", "Quit"),
 )

@@ -182,6 +182,7 @@ DECLARE
     got integer;
     n integer;
     cand text;
+    fuzzy text;
 BEGIN
     PERFORM set_config('pg_trgm.similarity_threshold', '0.3', true);
     PERFORM set_config('pg_trgm.word_similarity_threshold', '0.4', true);
@@ -224,6 +225,13 @@ BEGIN
     IF q = '' THEN
         RETURN;
     END IF;
+    -- Similar: every word typed (of three letters or more, at most six) is close to a part of
+    -- the name (word similarity). The words' trigram conditions intersect in the index, so a
+    -- common surname alone does not drag every name that has it into the ranking.
+    SELECT string_agg(format('%L <%% t.term', w), ' AND ') INTO fuzzy
+      FROM (SELECT DISTINCT w FROM regexp_split_to_table(ql, '\s+') w
+             WHERE length(w) >= 3 LIMIT 6) words;
+    fuzzy := coalesce(fuzzy, format('%L <%% t.term', q));
 
     FOREACH k IN ARRAY ARRAY['account', 'contact', 'deal', 'case'] LOOP
         CONTINUE WHEN NOT k = ANY (p_kinds);
@@ -232,6 +240,10 @@ BEGIN
             CONTINUE;
         END IF;
         code := CASE k WHEN 'account' THEN 'a' WHEN 'contact' THEN 'c' WHEN 'deal' THEN 'o' ELSE 's' END;
+        -- Deal names repeat their account's name and a product: a stricter threshold keeps
+        -- a surname from matching every deal of every account named after someone like it.
+        PERFORM set_config('pg_trgm.word_similarity_threshold',
+                           CASE WHEN k = 'deal' THEN '0.5' ELSE '0.4' END, true);
         -- The candidate terms, best first; built as text so that each search gets a plan for
         -- its own text (the prefix range and the trigram index need the constant).
         IF length(q) < 3 THEN
@@ -252,16 +264,13 @@ BEGIN
                                ELSE 3 END AS r,
                           (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2 AS s
                      FROM search_term t
-                    WHERE t.kind = %2$L AND (%3$s %6$L <%% t.term)
+                    WHERE t.kind = %2$L AND (%3$s)
                    UNION
                    SELECT t.term, CASE WHEN lower(t.term) = %1$L THEN 0 ELSE 1 END,
                           (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2
                      FROM search_term t
                     WHERE t.kind = %2$L AND lower(t.term) LIKE %4$L) m
-                  ORDER BY m.r, m.s DESC, m.term', ql, code,
-                -- people's names: whole-name similarity too; the others are longer texts
-                -- where the words typed are a part (word similarity only)
-                CASE WHEN code = 'c' THEN format('t.term %% %L OR', q) ELSE '' END, esc || '%', '% ' || esc || '%', q);
+                  ORDER BY m.r, m.s DESC, m.term', ql, code, fuzzy, esc || '%', '% ' || esc || '%', q);
         END IF;
         got := 0;
         FOR t IN EXECUTE cand LOOP
@@ -312,6 +321,8 @@ DECLARE
     pattern text;
     lim integer := least(greatest(coalesce(p_limit, 0), 0), 1000);
     keyset text := 'TRUE';
+    walk constant integer := 3000;
+    found bigint[];
 BEGIN
     IF needle = '' OR lim = 0 THEN
         RETURN;
@@ -321,11 +332,27 @@ BEGIN
         keyset := format('(lower(a.name), a.id) > (%L, %s)', p_after_name, p_after_id);
     END IF;
     IF length(needle) < 3 THEN
-        -- Nearly every account matches: walk them in name order and stop at the page.
+        -- The trigram index cannot serve one or two letters. Usually nearly every account
+        -- matches: walk the first WALK accounts in name order and keep the matches. When they
+        -- fill the page, those are the page (the order is the same); when not, the text is
+        -- rare: find all its matches (a scan, few rows to check and sort) and sort them.
+        EXECUTE format(
+            'SELECT coalesce(array_agg(x.id ORDER BY x.k, x.id), ''{}'') FROM (
+               SELECT s.id, lower(s.name) AS k FROM (SELECT a.id, a.name FROM account a
+                                    WHERE a.deleted_at IS NULL AND %s
+                                    ORDER BY lower(a.name), a.id LIMIT %s) s
+                WHERE lower(s.name) LIKE %L
+                  AND EXISTS (SELECT 1 FROM sec_visible_account v WHERE v.id = s.id)
+                ORDER BY lower(s.name), s.id LIMIT %s) x', keyset, walk, pattern, lim)
+          INTO found;
+        IF cardinality(found) >= lim THEN
+            RETURN QUERY SELECT unnest(found);
+            RETURN;
+        END IF;
         RETURN QUERY EXECUTE format(
             'SELECT a.id FROM sec_visible_account a
               WHERE a.deleted_at IS NULL AND lower(a.name) LIKE %L AND %s
-              ORDER BY lower(a.name), a.id LIMIT %s', pattern, keyset, lim);
+              ORDER BY lower(a.name) || '''', a.id LIMIT %s', pattern, keyset, lim);
     ELSE
         RETURN QUERY EXECUTE format(
             'SELECT a.id FROM sec_visible_account a
