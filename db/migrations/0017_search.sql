@@ -225,12 +225,13 @@ BEGIN
     IF q = '' THEN
         RETURN;
     END IF;
-    -- Similar: every word typed (of three letters or more, at most six) is close to a part of
-    -- the name (word similarity). The words' trigram conditions intersect in the index, so a
-    -- common surname alone does not drag every name that has it into the ranking.
+    -- Similar: every word typed (of four letters or more, at most six; shorter words are too
+    -- short to be told apart from a typo) is close to a part of the name (word similarity).
+    -- The words' trigram conditions intersect in the index, so a common surname alone does
+    -- not drag every name that has it into the ranking. No such word: the whole text is.
     SELECT string_agg(format('%L <%% t.term', w), ' AND ') INTO fuzzy
       FROM (SELECT DISTINCT w FROM regexp_split_to_table(ql, '\s+') w
-             WHERE length(w) >= 3 LIMIT 6) words;
+             WHERE length(w) >= 4 LIMIT 6) words;
     fuzzy := coalesce(fuzzy, format('%L <%% t.term', q));
 
     FOREACH k IN ARRAY ARRAY['account', 'contact', 'deal', 'case'] LOOP
