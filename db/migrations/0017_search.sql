@@ -164,7 +164,8 @@ REVOKE ALL ON sec_visible_opportunity, sec_visible_case FROM PUBLIC;
 -- 0001 is on reverse(e164)). p_kinds: any of 'account', 'contact', 'deal', 'case'.
 -- rank: 0 same name / same email / same number, 1 the name starts with the text, 2 a later word
 -- of it does, 3 similar (trigram similarity or word similarity above the thresholds), 4 the
--- number ends with the digits. Within a rank the higher score first, then the term, then id.
+-- number ends with the digits, 5 loosely similar (a second pass). Within a rank the higher
+-- score first, then the term, then id.
 -- Rows come in that order per kind, at most p_limit + 1 per kind (p_limit at most 100).
 CREATE FUNCTION search_records(p_text text, p_email text, p_phones text[], p_suffixes text[],
                                p_kinds text[], p_limit integer)
@@ -183,6 +184,9 @@ DECLARE
     n integer;
     cand text;
     fuzzy text;
+    close_enough text;
+    close_check text;
+    loose constant integer := 500;
 BEGIN
     PERFORM set_config('pg_trgm.similarity_threshold', '0.3', true);
     PERFORM set_config('pg_trgm.word_similarity_threshold', '0.4', true);
@@ -233,6 +237,16 @@ BEGIN
       FROM (SELECT DISTINCT w FROM regexp_split_to_table(ql, '\s+') w
              WHERE length(w) >= 4 LIMIT 6) words;
     fuzzy := coalesce(fuzzy, format('%L <%% t.term', q));
+    -- The first pass asks more: every word of three letters or more (a short first name
+    -- narrows a common surname down to a handful), each at 0.6.
+    SELECT string_agg(format('%L <%% t.term', w), ' AND ') INTO close_enough
+      FROM (SELECT DISTINCT w FROM regexp_split_to_table(ql, '\s+') w
+             WHERE length(w) >= 3 LIMIT 6) words;
+    close_enough := coalesce(close_enough, format('%L <%% t.term', q));
+    SELECT string_agg(format('word_similarity(%L, t.term) >= 0.6', w), ' AND ') INTO close_check
+      FROM (SELECT DISTINCT w FROM regexp_split_to_table(ql, '\s+') w
+             WHERE length(w) >= 3 LIMIT 6) words;
+    close_check := coalesce(close_check, format('word_similarity(%L, t.term) >= 0.6', q));
 
     FOREACH k IN ARRAY ARRAY['account', 'contact', 'deal', 'case'] LOOP
         CONTINUE WHEN NOT k = ANY (p_kinds);
@@ -241,70 +255,90 @@ BEGIN
             CONTINUE;
         END IF;
         code := CASE k WHEN 'account' THEN 'a' WHEN 'contact' THEN 'c' WHEN 'deal' THEN 'o' ELSE 's' END;
-        -- Deal names repeat their account's name and a product: a stricter threshold keeps
-        -- a surname from matching every deal of every account named after someone like it.
-        PERFORM set_config('pg_trgm.word_similarity_threshold',
-                           CASE WHEN k = 'deal' THEN '0.5' ELSE '0.4' END, true);
-        -- The candidate terms, best first; built as text so that each search gets a plan for
-        -- its own text (the prefix range and the trigram index need the constant).
-        IF length(q) < 3 THEN
-            -- One or two letters: names that start with them, in name order (lazily read:
-            -- the loop below stops at the limit).
-            cand := format(
-                'SELECT t.term, CASE WHEN lower(t.term) = %1$L THEN 0 ELSE 1 END AS r, 1::real AS s
-                   FROM search_term t
-                  WHERE t.kind = %2$L AND lower(t.term) LIKE %3$L
-                  ORDER BY lower(t.term), t.term', ql, code, esc || '%');
-        ELSE
-            cand := format(
-                'SELECT m.term, m.r, m.s FROM (
-                   SELECT t.term,
-                          CASE WHEN lower(t.term) = %1$L THEN 0
-                               WHEN lower(t.term) LIKE %4$L THEN 1
-                               WHEN lower(t.term) LIKE %5$L THEN 2
-                               ELSE 3 END AS r,
-                          (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2 AS s
-                     FROM search_term t
-                    WHERE t.kind = %2$L AND (%3$s)
-                   UNION
-                   SELECT t.term, CASE WHEN lower(t.term) = %1$L THEN 0 ELSE 1 END,
-                          (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2
-                     FROM search_term t
-                    WHERE t.kind = %2$L AND lower(t.term) LIKE %4$L) m
-                  ORDER BY m.r, m.s DESC, m.term', ql, code, fuzzy, esc || '%', '% ' || esc || '%', q);
-        END IF;
         got := 0;
-        FOR t IN EXECUTE cand LOOP
-            IF k = 'account' THEN
-                RETURN QUERY
-                SELECT 'account'::text, a.id, a.name, par.name, a.id, NULL::bigint, t.r, t.s::real
-                  FROM sec_visible_account a LEFT JOIN sec_visible_account par ON par.id = a.parent_id
-                 WHERE lower(a.name) = lower(t.term) AND a.name = t.term AND a.deleted_at IS NULL
-                 ORDER BY a.id LIMIT want - got;
-            ELSIF k = 'contact' THEN
-                RETURN QUERY
-                SELECT 'contact'::text, c.id, c.full_name, a.name, a.id, c.id, t.r, t.s::real
-                  FROM sec_visible_contact c LEFT JOIN sec_visible_account a ON a.id = c.account_id
-                 WHERE c.full_name = t.term AND c.deleted_at IS NULL
-                 ORDER BY c.id LIMIT want - got;
-            ELSIF k = 'deal' THEN
-                RETURN QUERY
-                SELECT 'deal'::text, o.id, o.name, a.name, a.id, NULL::bigint, t.r, t.s::real
-                  FROM sec_visible_opportunity o LEFT JOIN sec_visible_account a ON a.id = o.account_id
-                 WHERE o.name = t.term AND o.deleted_at IS NULL
-                 ORDER BY o.id LIMIT want - got;
-            ELSE
-                RETURN QUERY
-                SELECT 'case'::text, s.id, s.subject,
-                       concat_ws(' · ', s.status, coalesce(a.name, c.full_name)), a.id, c.id, t.r, t.s::real
-                  FROM sec_visible_case s LEFT JOIN sec_visible_account a ON a.id = s.account_id
-                  LEFT JOIN sec_visible_contact c ON c.id = s.contact_id
-                 WHERE s.subject = t.term AND s.deleted_at IS NULL
-                 ORDER BY s.id DESC LIMIT want - got;
-            END IF;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            got := got + n;
+        -- Two passes over the names. First the close ones (every word at word similarity
+        -- >= 0.6, with the exact and prefix matches); only when they do not fill the limit
+        -- with rows the caller may read, the loosely similar ones (>= 0.4; deals 0.5: their
+        -- names repeat their account's and a product's), ranked after them (rank 5). A common
+        -- word ("malm", "andersson") is close to a few hundred names and loosely similar to
+        -- ten thousand: the second pass runs only when the first found too little.
+        FOR phase IN 1..(CASE WHEN length(q) < 3 THEN 1 ELSE 2 END) LOOP
             EXIT WHEN got >= want;
+            PERFORM set_config('pg_trgm.word_similarity_threshold',
+                               CASE WHEN phase = 1 THEN '0.6' WHEN k = 'deal' THEN '0.5' ELSE '0.4' END,
+                               true);
+            -- The candidate terms, best first; built as text so that each search gets a plan
+            -- for its own text (the prefix range and the trigram index need the constant).
+            IF length(q) < 3 THEN
+                -- One or two letters: names that start with them, in name order (lazily read:
+                -- the loop below stops at the limit).
+                cand := format(
+                    'SELECT t.term, CASE WHEN lower(t.term) = %1$L THEN 0 ELSE 1 END AS r, 1::real AS s
+                       FROM search_term t
+                      WHERE t.kind = %2$L AND lower(t.term) LIKE %3$L
+                      ORDER BY lower(t.term), t.term', ql, code, esc || '%');
+            ELSIF phase = 1 THEN
+                cand := format(
+                    'SELECT m.term, m.r, m.s FROM (
+                       SELECT t.term,
+                              CASE WHEN lower(t.term) = %1$L THEN 0
+                                   WHEN lower(t.term) LIKE %4$L THEN 1
+                                   WHEN lower(t.term) LIKE %5$L THEN 2
+                                   ELSE 3 END AS r,
+                              (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2 AS s
+                         FROM search_term t
+                        WHERE t.kind = %2$L AND (%3$s)
+                       UNION
+                       SELECT t.term, CASE WHEN lower(t.term) = %1$L THEN 0 ELSE 1 END,
+                              (similarity(t.term, %6$L) + word_similarity(%6$L, t.term)) / 2
+                         FROM search_term t
+                        WHERE t.kind = %2$L AND lower(t.term) LIKE %4$L) m
+                      ORDER BY m.r, m.s DESC, m.term', ql, code, close_enough, esc || '%', '% ' || esc || '%', q);
+            ELSE
+                -- What the first pass did not take: not a prefix, not close. A fallback, so it
+                -- looks at no more than LOOSE names (a common word is loosely similar to
+                -- thousands; which of them is not decided by who may see them).
+                cand := format(
+                    'SELECT m.term, 5 AS r,
+                            (similarity(m.term, %4$L) + word_similarity(%4$L, m.term)) / 2 AS s
+                       FROM (SELECT t.term FROM search_term t
+                              WHERE t.kind = %1$L AND (%2$s) AND lower(t.term) NOT LIKE %3$L
+                                AND NOT (%5$s) LIMIT %6$s) m
+                      ORDER BY 3 DESC, m.term', code, fuzzy, esc || '%', q,
+                    close_check, loose);
+            END IF;
+            FOR t IN EXECUTE cand LOOP
+                IF k = 'account' THEN
+                    RETURN QUERY
+                    SELECT 'account'::text, a.id, a.name, par.name, a.id, NULL::bigint, t.r, t.s::real
+                      FROM sec_visible_account a LEFT JOIN sec_visible_account par ON par.id = a.parent_id
+                     WHERE lower(a.name) = lower(t.term) AND a.name = t.term AND a.deleted_at IS NULL
+                     ORDER BY a.id LIMIT want - got;
+                ELSIF k = 'contact' THEN
+                    RETURN QUERY
+                    SELECT 'contact'::text, c.id, c.full_name, a.name, a.id, c.id, t.r, t.s::real
+                      FROM sec_visible_contact c LEFT JOIN sec_visible_account a ON a.id = c.account_id
+                     WHERE c.full_name = t.term AND c.deleted_at IS NULL
+                     ORDER BY c.id LIMIT want - got;
+                ELSIF k = 'deal' THEN
+                    RETURN QUERY
+                    SELECT 'deal'::text, o.id, o.name, a.name, a.id, NULL::bigint, t.r, t.s::real
+                      FROM sec_visible_opportunity o LEFT JOIN sec_visible_account a ON a.id = o.account_id
+                     WHERE o.name = t.term AND o.deleted_at IS NULL
+                     ORDER BY o.id LIMIT want - got;
+                ELSE
+                    RETURN QUERY
+                    SELECT 'case'::text, s.id, s.subject,
+                           concat_ws(' · ', s.status, coalesce(a.name, c.full_name)), a.id, c.id, t.r, t.s::real
+                      FROM sec_visible_case s LEFT JOIN sec_visible_account a ON a.id = s.account_id
+                      LEFT JOIN sec_visible_contact c ON c.id = s.contact_id
+                     WHERE s.subject = t.term AND s.deleted_at IS NULL
+                     ORDER BY s.id DESC LIMIT want - got;
+                END IF;
+                GET DIAGNOSTICS n = ROW_COUNT;
+                got := got + n;
+                EXIT WHEN got >= want;
+            END LOOP;
         END LOOP;
     END LOOP;
 END

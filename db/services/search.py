@@ -38,7 +38,8 @@ MAX_SUFFIX_DIGITS = 10
 _PHONE_TEXT = re.compile(r"^\+?[\d\s()\-./]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
-HOW = {0: "same", 1: "starts with", 2: "word starts with", 3: "similar", 4: "ends with"}
+HOW = {0: "same", 1: "starts with", 2: "word starts with", 3: "similar", 4: "ends with",
+       5: "similar"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Hit:
     # the matched email or number (contact found by email or phone)
     account_id: int | None  # the account to open: the hit itself, or its visible account
     contact_id: int | None  # the contact to open (contact hits; a case's visible contact)
-    rank: int  # 0 same, 1 starts with, 2 a word starts with, 3 similar, 4 number ends with
+    rank: int  # 0 same, 1 starts with, 2 a word starts with, 3 similar, 4 number ends with,
+    # 5 loosely similar
     score: float
 
     @property
