@@ -21,7 +21,7 @@
 --    for the tree filter's name order.
 -- 3. sec_visible_opportunity, sec_visible_case: the read policies of opportunity and
 --    support_case (0002) as views for functions that run as the owner, like 0010's.
--- 4. search_records(): names (exact > prefix > word prefix > fuzzy, then similarity), email
+-- 4. search_records(): names (same > prefix > word prefix > close > loosely similar), email
 --    (exact, any case), phone (E.164 forms and the last 7-10 digits, computed by the client
 --    with phonenumbers: db/phones.py search_keys). Per kind at most p_limit + 1 rows (the
 --    extra one only says "more"), each row the caller may read, and names of related records
@@ -163,9 +163,10 @@ REVOKE ALL ON sec_visible_opportunity, sec_visible_case FROM PUBLIC;
 -- forms; p_suffixes: the last 7-10 digits of the number, reversed (contact_phone_suffix_idx of
 -- 0001 is on reverse(e164)). p_kinds: any of 'account', 'contact', 'deal', 'case'.
 -- rank: 0 same name / same email / same number, 1 the name starts with the text, 2 a later word
--- of it does, 3 similar (trigram similarity or word similarity above the thresholds), 4 the
--- number ends with the digits, 5 loosely similar (a second pass). Within a rank the higher
--- score first, then the term, then id.
+-- of it does, 3 similar (every word typed close to a part of the name), 4 the number ends with
+-- the digits, 5 loosely similar (a second pass, docs/search.md). Within a rank the higher
+-- score first, then the term, then id. The word-similarity threshold is set for the rest of
+-- the caller's transaction (set_config, local; see 0010 for why not a SET clause).
 -- Rows come in that order per kind, at most p_limit + 1 per kind (p_limit at most 100).
 CREATE FUNCTION search_records(p_text text, p_email text, p_phones text[], p_suffixes text[],
                                p_kinds text[], p_limit integer)
@@ -188,8 +189,6 @@ DECLARE
     close_check text;
     loose constant integer := 500;
 BEGIN
-    PERFORM set_config('pg_trgm.similarity_threshold', '0.3', true);
-    PERFORM set_config('pg_trgm.word_similarity_threshold', '0.4', true);
     esc := replace(replace(replace(ql, '\', '\\'), '%', '\%'), '_', '\_');
 
     -- Email: the contacts that have it.
