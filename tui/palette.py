@@ -53,6 +53,9 @@ class RecordSearch(Provider):
     def _lookup(self, seq: int, text: str):
         from db.connection import database
 
-        with database.connection_context():
-            results = self.searcher.run(seq, text, limit_per_kind=PER_KIND)
+        try:
+            with database.connection_context():
+                results = self.searcher.run(seq, text, limit_per_kind=PER_KIND)
+        except Exception:  # noqa: BLE001 - offline or refused: the palette keeps its commands
+            return None
         return None if results is None else results.hits

@@ -129,7 +129,7 @@ class SearchScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(value=self.initial, placeholder="Name, company, deal, case, email or phone",
-                    id="search-box")  # fmt: skip
+                    max_length=search_service.MAX_TEXT, id="search-box")  # fmt: skip
         yield OptionList(id="search-results")
         yield Static("Type a few letters: names with typos, an email, or a phone number.",
                      id="search-status")  # fmt: skip
