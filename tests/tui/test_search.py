@@ -5,6 +5,7 @@ the palette finds records, hostile names show literally."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -160,3 +161,37 @@ async def test_hostile_names_are_shown_literally(installer_dsn, admin_dsn):
 def test_the_fixture_contact_is_found_by_the_service(crm):  # what the tests above rely on
     with database.connection_context():
         assert search_service.search("Maja Holm").hits[0].id == crm.contacts["Maja Holm"]
+
+
+async def test_the_tree_filter_cancels_the_query_it_replaces(crm, monkeypatch):
+    from db.services import accounts
+    from tui.widgets.account_tree import AccountTree
+
+    started = threading.Event()
+    ended: list[float] = []
+    real = accounts.roots
+
+    def slow_roots(after=None, limit=100, name_filter=None):
+        if name_filter == "v":
+            started.set()
+            t0 = time.perf_counter()
+            try:
+                database.execute_sql("SELECT pg_sleep(10)")  # a query the server is busy with
+            finally:
+                ended.append(time.perf_counter() - t0)
+        return real(after=after, limit=limit, name_filter=name_filter)
+
+    monkeypatch.setattr(accounts, "roots", slow_roots)
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.screen.query_one(AccountTree)
+        await burst(app, pilot, "slash", "v")
+        await wait_until(pilot, started.is_set)
+        await burst(app, pilot, "o")
+        await wait_until(pilot, lambda: bool(ended))
+        assert ended[0] < 5, "the superseded filter's query ran on"
+        assert tree._filters.cancelled >= 1
+        await wait_until(pilot, lambda: tree.query_text == "vo" and bool(tree.account_nodes()))
+        await settle(app, pilot)
+        assert all("vo" in n.data.name.lower() for n in tree.account_nodes())
