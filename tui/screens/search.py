@@ -186,6 +186,9 @@ class SearchScreen(BaseScreen):
     def _show(self, seq: int, text: str, results: SearchResults) -> None:
         self.shown, self.shown_seq = results, seq
         listing = self.query_one(OptionList)
+        keep = None
+        if listing.highlighted is not None and listing.option_count:
+            keep = listing.get_option_at_index(listing.highlighted).id
         listing.clear_options()
         self.hits = {}
         options: list[Option] = []
@@ -200,6 +203,8 @@ class SearchScreen(BaseScreen):
                 self.hits[key] = hit
                 options.append(Option(safe(hit_line(hit, self.size.width or 80)), id=key))
         listing.add_options(options)
+        if keep is not None and keep in self.hits:
+            listing.highlighted = listing.get_option_index(keep)
         status = self.query_one("#search-status", Static)
         if not text:
             status.update("Type a few letters: names with typos, an email, or a phone number.")
@@ -214,6 +219,24 @@ class SearchScreen(BaseScreen):
             self._typed_at.pop(old, None)
         if typed is not None:
             self.call_after_refresh(lambda: self.timings.append((seq, time.perf_counter() - typed)))
+
+    # -- live changes (tui/messages.py RecordsChanged, from the live hub) ----------------------
+
+    TABLES = {"account": "account", "contact": "contact", "deal": "opportunity",
+              "case": "support_case"}  # fmt: skip
+
+    def on_records_changed(self, message: Message) -> None:
+        """Search again when a record shown may have changed (renamed, deleted, hidden now)
+        or when the hub says to refresh everything; the highlighted row stays."""
+        changes = getattr(message, "changes", None)
+        if changes is None or self.shown is None or not self.shown.text:
+            return
+        touched = getattr(changes, "everything", False) or any(
+            changes.touches(self.TABLES[kind], [h.id for h in self.hits.values() if h.kind == kind])
+            for kind in self.TABLES
+        )
+        if touched:
+            self._start(self.query_one("#search-box", Input).value)
 
     def _highlight_first(self) -> None:
         listing = self.query_one(OptionList)
