@@ -19,6 +19,7 @@ import psycopg2
 
 from bench import (
     b1_caller_lookup,
+    b2_fuzzy_search,
     b4_account_tree,
     b5_timeline,
     b6_pipeline_board,
@@ -35,6 +36,7 @@ from db import demo
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Dataset, int], list[Row]], int]] = {
     "B1": ("caller_lookup", b1_caller_lookup.run, 200),
+    "B2": ("fuzzy_search", b2_fuzzy_search.run, 200),
     "B4": ("account_tree", b4_account_tree.run, 50),
     # 200: the p95 of 50 samples is their third-worst, so one hiccup of a shared VM decides it.
     "B5": ("timeline", b5_timeline.run, 200),

@@ -130,6 +130,8 @@ class _Loader:
         self.activities()
         self.step("activity tree (timelines of accounts with their sub-accounts)")
         self.execute("SELECT activity_tree_rebuild()")
+        self.step("search terms (names for the search, migration 0017)")
+        self.execute("SELECT search_term_rebuild()")
         for table in ("account", "contact"):
             self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                          f"(SELECT max(id) FROM {table}))")  # fmt: skip

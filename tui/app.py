@@ -34,6 +34,7 @@ from tui.messages import (
     RecordsChanged,
     SessionLoaded,
 )
+from tui.palette import RecordSearch
 from tui.presence import PresenceLink
 from tui.rights import RightsLoaded
 from tui.screens.login import LoginRequest
@@ -140,6 +141,7 @@ class SwitchboardApp(OrderedKeysApp):
     TITLE = "Switchboard"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = OrderedKeysApp.COMMANDS | {RecordSearch}
     MODES = MODE_FACTORIES  # type: ignore[assignment]
     BINDINGS = [
         Binding("1", "switch_mode('accounts')", "Accounts", tooltip="The account tree",
@@ -162,6 +164,8 @@ class SwitchboardApp(OrderedKeysApp):
                 id="go-admin", show=False),
         Binding("ctrl+o", "outbox", "Outbox", tooltip="Writes saved on this machine, waiting "
                 "to be sent", id="outbox", show=False),
+        Binding("slash", "search", "Search", tooltip="Find any account, contact, deal or case "
+                "by name, email or phone", id="search", show=False),
         Binding("question_mark", "help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave Switchboard", id="quit", priority=True),
         Binding("ctrl+l", "repaint", "Repaint", tooltip="Draw the whole screen again",
@@ -251,7 +255,7 @@ class SwitchboardApp(OrderedKeysApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Inside a form or a dialog a printable key is the form's: it never switches screens
         # (the half-filled form would be left behind) nor opens help over it.
-        if action in ("switch_mode", "help") and keys_belong_to_form(self.screen):
+        if action in ("switch_mode", "help", "search") and keys_belong_to_form(self.screen):
             # Help (a dialog itself) lists the keys of the screen under it as they are there.
             if not self.listing_keys:
                 return False
@@ -446,6 +450,13 @@ class SwitchboardApp(OrderedKeysApp):
         """ctrl+l: send every cell again, for when something else wrote on the terminal."""
         self.screen.refresh(repaint=True, layout=True)
 
+    def action_search(self, text: str = "") -> None:
+        """/: the search screen (the account tree keeps / for its own filter)."""
+        from tui.screens.search import SearchScreen
+
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen(text))
+
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
@@ -459,6 +470,8 @@ class SwitchboardApp(OrderedKeysApp):
                 yield command
         if keys_belong_to_form(screen):
             return  # leave a form by saving or cancelling it, not by going elsewhere
+        yield SystemCommand("Search records", "Find any account, contact, deal or case (/)",
+                            self.action_search)
         for mode, (name, what) in MODE_WORDS.items():
             if mode == "admin" and not self.rights.is_admin:
                 continue

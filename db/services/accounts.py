@@ -182,13 +182,13 @@ def roots(
         if len(needle) > 200:
             raise ValidationError("filter", "must be at most 200 characters")
         columns = _NODE_COLUMNS.replace("lower(a.name)\n", "lower(a.name), par.name\n", 1)
-        # The matching ids come from search_account_ids() (migration 0010): the trigram index
-        # with the caller's visibility applied first, so it is fast under row-level security
-        # and never counts a hidden account.
+        # The matching ids come from filter_account_ids() (migration 0017): visibility first,
+        # then a walk in name order (one or two letters) or the trigram index, stopping at the
+        # page; the per-node summaries are computed for that page only.
         sql = (
             f"SELECT {columns} LEFT JOIN LATERAL (SELECT p.name FROM account p "
             "WHERE p.id = a.parent_id) par ON TRUE "
-            "WHERE a.id = ANY (ARRAY(SELECT search_account_ids(%s, %s, %s, %s))) "
+            "WHERE a.id = ANY (ARRAY(SELECT filter_account_ids(%s, %s, %s, %s))) "
             "ORDER BY lower(a.name), a.id"
         )
         found = [needle, *(after or (None, None)), limit + 1]

@@ -109,7 +109,9 @@ def test_the_visibility_views_are_readable_by_their_owner_alone(world: World):
         "AND NOT r.rolsuper AND r.rolname NOT LIKE 'pg_%%' "
         "AND has_table_privilege(r.oid, v.oid, 'SELECT') ORDER BY 1, 2", (SCHEMA,))  # fmt: skip
     assert readers == [("sec_visible_account", f"{SCHEMA}_owner"),
-                       ("sec_visible_contact", f"{SCHEMA}_owner")]  # fmt: skip
+                       ("sec_visible_case", f"{SCHEMA}_owner"),
+                       ("sec_visible_contact", f"{SCHEMA}_owner"),
+                       ("sec_visible_opportunity", f"{SCHEMA}_owner")]  # fmt: skip
     with world.connect("admin").cursor() as cur:
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("SELECT count(*) FROM sec_visible_contact")

@@ -25,6 +25,7 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 from db.connection import database
 from db.services import accounts
 from db.services.accounts import CONTACT_CAP, AccountNode, Keyset, NodePage
+from db.services.search import Searcher
 from tui.screens.worker_errors import ForwardWorkerErrors
 from tui.text import clean, money, safe, safe_markup
 
@@ -98,6 +99,10 @@ class AccountTree(ForwardWorkerErrors, Tree[object]):
         self._jump_at = 0.0
         self.query_text = ""
         self._restore = Restore()
+        # Filter pages: a newer filter cancels the query of the one it replaces.
+        self._filters = Searcher(
+            search_fn=lambda text, after: accounts.roots(after=after, limit=PAGE, name_filter=text)
+        )
 
     @property
     def current(self) -> AccountNode | None:
@@ -113,7 +118,7 @@ class AccountTree(ForwardWorkerErrors, Tree[object]):
         self.clear()
         self.cursor_line = -1  # Tree.clear keeps the old line: the first row must highlight
         self.root.add_leaf(safe("loading…"), data=Placeholder("loading"))
-        self.load_page(None, None, None, query)
+        self.load_page(None, None, None, query, self._filters.next_seq() if query else 0)
 
     def reload(self, cursor: int | None = None) -> None:
         """Fill again as it was: open accounts reopen as their pages arrive and the cursor
@@ -140,10 +145,15 @@ class AccountTree(ForwardWorkerErrors, Tree[object]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="tree")
     def load_page(self, parent: TreeNode | None, parent_id: int | None,
-                  after: Keyset | None, query: str) -> None:  # fmt: skip
+                  after: Keyset | None, query: str, seq: int = 0) -> None:  # fmt: skip
         # Not exclusive: several nodes may be expanding at once, each fills only itself.
         with database.connection_context():
-            if parent_id is None:
+            if parent_id is None and query and after is None:
+                found = self._filters.run(seq, query, after=None)
+                if found is None:
+                    return  # a newer filter replaced this one (its query was cancelled)
+                page = found
+            elif parent_id is None:
                 page = accounts.roots(after=after, limit=PAGE, name_filter=query or None)
             else:
                 page = accounts.children(parent_id, after=after, limit=PAGE)
