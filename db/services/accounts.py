@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from db.connection import database
+from db.connection import database, settings
 from db.errors import NotFound, ValidationError
 
 CONTACT_CAP = 1000  # contact counts stop here: "1,000+"
@@ -140,6 +140,35 @@ _NODE_COLUMNS = f"""
 """
 
 
+# Agents may not read deals (DESIGN.md section 4): for them the tree, the rollup and the panel
+# leave the deal value out instead of failing with "permission denied for table opportunity".
+_DEALS_JOIN = """
+    CROSS JOIN LATERAL (
+        SELECT sum(o.amount) AS total FROM opportunity o
+        WHERE o.account_id = a.id AND NOT o.is_closed AND o.deleted_at IS NULL) ov
+"""
+_reads_deals_cache: dict[tuple[str, str], bool] = {}
+
+
+def reads_deals() -> bool:
+    """Whether this login may read deals; asked once per connection target."""
+    current = settings()
+    key = (current.dsn, current.schema)
+    if key not in _reads_deals_cache:
+        row = database.execute_sql(
+            "SELECT has_table_privilege(current_user, 'opportunity', 'SELECT')"
+        ).fetchone()
+        _reads_deals_cache[key] = bool(row[0])
+    return _reads_deals_cache[key]
+
+
+def _columns() -> str:
+    """The node columns; without deals for a login that may not read them."""
+    if reads_deals():
+        return _NODE_COLUMNS
+    return _NODE_COLUMNS.replace(_DEALS_JOIN, " CROSS JOIN (SELECT NULL::numeric AS total) ov\n")
+
+
 def _limit(limit: int) -> int:
     if limit < 1 or limit > MAX_PAGE:
         raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
@@ -181,7 +210,7 @@ def roots(
     if needle:
         if len(needle) > 200:
             raise ValidationError("filter", "must be at most 200 characters")
-        columns = _NODE_COLUMNS.replace("lower(a.name)\n", "lower(a.name), par.name\n", 1)
+        columns = _columns().replace("lower(a.name)\n", "lower(a.name), par.name\n", 1)
         # The matching ids come from filter_account_ids() (migration 0017): visibility first,
         # then a walk in name order (one or two letters) or the trigram index, stopping at the
         # page; the per-node summaries are computed for that page only.
@@ -195,7 +224,7 @@ def roots(
         rows = database.execute_sql(sql, found).fetchall()
         return _page(rows, limit, with_parent=True)
     sql = (
-        f"SELECT {_NODE_COLUMNS} WHERE a.parent_id IS NULL AND a.deleted_at IS NULL AND {keyset} "
+        f"SELECT {_columns()} WHERE a.parent_id IS NULL AND a.deleted_at IS NULL AND {keyset} "
         "ORDER BY lower(a.name), a.id LIMIT %s"
     )
     return _page(database.execute_sql(sql, [*params, limit + 1]).fetchall(), limit)
@@ -207,7 +236,7 @@ def children(parent_id: int, after: Keyset | None = None, limit: int = 100) -> N
     keyset = "AND (lower(a.name), a.id) > (%s, %s)" if after else ""
     params: list = [parent_id, *(after or ())]
     sql = (
-        f"SELECT {_NODE_COLUMNS} WHERE a.parent_id = %s AND a.deleted_at IS NULL {keyset} "
+        f"SELECT {_columns()} WHERE a.parent_id = %s AND a.deleted_at IS NULL {keyset} "
         "ORDER BY lower(a.name), a.id LIMIT %s"
     )
     return _page(database.execute_sql(sql, [*params, limit + 1]).fetchall(), limit)
@@ -219,7 +248,7 @@ def nodes(ids: list[int] | set[int] | frozenset[int]) -> dict[int, AccountNode]:
     wanted = sorted({int(i) for i in ids})[:MAX_PAGE]
     if not wanted:
         return {}
-    sql = f"SELECT {_NODE_COLUMNS} WHERE a.id = ANY(%s) AND a.deleted_at IS NULL"
+    sql = f"SELECT {_columns()} WHERE a.id = ANY(%s) AND a.deleted_at IS NULL"
     return {r[0]: _node(r) for r in database.execute_sql(sql, [wanted]).fetchall()}
 
 
@@ -248,6 +277,13 @@ def ancestors(account_id: int) -> list[Crumb]:
 def rollup(account_id: int) -> Rollup:
     """Totals of the subtree under `account_id` (itself included): accounts, contacts and the
     value of open deals. One recursive query."""
+    deals = (
+        """(SELECT coalesce(sum(o.amount), 0) FROM opportunity o
+                 WHERE o.account_id IN (SELECT id FROM sub) AND NOT o.is_closed
+                   AND o.deleted_at IS NULL)"""
+        if reads_deals()
+        else "0"
+    )
     row = database.execute_sql(
         f"""
         WITH RECURSIVE sub(id, depth) AS (
@@ -259,9 +295,7 @@ def rollup(account_id: int) -> Rollup:
         SELECT (SELECT count(*) FROM sub),
                (SELECT count(*) FROM contact c
                  WHERE c.account_id IN (SELECT id FROM sub) AND c.deleted_at IS NULL),
-               (SELECT coalesce(sum(o.amount), 0) FROM opportunity o
-                 WHERE o.account_id IN (SELECT id FROM sub) AND NOT o.is_closed
-                   AND o.deleted_at IS NULL)
+               {deals}
         """,
         [account_id],
     ).fetchone()
@@ -343,7 +377,9 @@ OPPORTUNITY_SELECT = """
 
 
 def open_opportunities(account_id: int, limit: int = 10) -> list[OpportunityRow]:
-    """The account's open deals, soonest expected close first."""
+    """The account's open deals, soonest expected close first (none for an agent)."""
+    if not reads_deals():
+        return []
     rows = database.execute_sql(
         OPPORTUNITY_SELECT.format(where="o.account_id = %s"), [account_id, _limit(limit)]
     ).fetchall()

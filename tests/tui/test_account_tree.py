@@ -375,3 +375,32 @@ async def test_t_is_the_timeline_and_3_my_day(crm):
         await pilot.press("3")
         await settle(app, pilot)
         assert isinstance(app.screen, MyDayScreen)
+
+
+async def test_an_agent_walks_the_tree_without_deal_values(installer_dsn, pg, db_name):
+    """Agents may not read deals: the tree, the rollup and the panel leave the deal value out
+    instead of failing with "permission denied for table opportunity"."""
+    import psycopg2
+
+    from db.bootstrap import ensure_login
+
+    fixtures_crm.load(installer_dsn)
+    conn = psycopg2.connect(installer_dsn)
+    with conn, conn.cursor() as cur:
+        ensure_login(cur, "switchboard", "tree_agent", role="agent", display_name="Tree Agent")
+        cur.execute("UPDATE switchboard.sharing_default SET access = 'public_read'")
+    conn.close()
+    configure(pg.dsn(db_name, user="tree_agent"), "switchboard")
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, AccountTreeScreen)
+        tree = app.screen.query_one(AccountTree)
+        assert "Volvo Group" in names(tree)
+        tree.focus()
+        await pilot.press("end")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Subtree: 5 accounts" in text and "Fleet renewal" not in text
+        assert not [n for n in app._notifications if n.severity == "error"], [
+            n.message for n in app._notifications]
