@@ -106,6 +106,30 @@ async def test_enter_opens_the_contact(crm):
         assert "Maja Holm" in screen_text(app)
 
 
+async def test_enter_opens_a_deal_in_its_form_and_a_case_in_its_timeline(crm):
+    from tui.screens.deal_form import DealFormScreen
+    from tui.screens.timeline import TimelineScreen
+
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_search(app, pilot)
+        await burst(app, pilot, *"Fleet renewal")
+        await wait_until(pilot, showing(screen, "Fleet renewal"))
+        await burst(app, pilot, "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DealFormScreen))
+        await settle(app, pilot)
+        assert "Fleet renewal" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        screen = await open_search(app, pilot)
+        await burst(app, pilot, *"invoice copy")
+        await wait_until(pilot, showing(screen, "invoice copy"))
+        await burst(app, pilot, "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+        await settle(app, pilot)
+        assert "invoice copy" in screen_text(app)
+
+
 async def test_down_and_enter_open_an_account_in_the_tree(crm):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -40,8 +40,7 @@ class SearchDone(Message):
 
 
 # ---------------------------------------------------------------------------------------------
-# Opening a hit. Deals and cases open their account for now: the deal form and the case screen
-# are built elsewhere; point open_deal / open_case at them when they land.
+# Opening a hit: an account in the tree, a contact's detail, a deal's form, a case's timeline.
 
 
 def reveal_account(app: App[Any], account_id: int) -> None:
@@ -65,17 +64,18 @@ def open_contact(app: App[Any], contact_id: int) -> None:
 
 
 def open_deal(app: App[Any], hit: Hit) -> None:
-    """A deal: its account for now (the deal form is helper "deals"' work)."""
-    if hit.account_id is not None:
-        reveal_account(app, hit.account_id)
+    """A deal: its form (docs/pipeline.md), where it is read and changed."""
+    from tui.screens.deal_form import DealFormScreen
+
+    app.push_screen(DealFormScreen(hit.id))
 
 
 def open_case(app: App[Any], hit: Hit) -> None:
-    """A case: its account, else its contact, for now (the case screen is helper "console"')."""
-    if hit.account_id is not None:
-        reveal_account(app, hit.account_id)
-    elif hit.contact_id is not None:
-        open_contact(app, hit.contact_id)
+    """A case: its timeline, the case's record of every call, note and change of state."""
+    from db.services.activities import Scope
+    from tui.screens.timeline import TimelineScreen
+
+    app.push_screen(TimelineScreen(Scope("case", hit.id)))
 
 
 def open_hit(app: App[Any], hit: Hit) -> None:
