@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from db.connection import database
 from db.services import forecast as fc
@@ -150,6 +150,29 @@ def kpi_record_rows(key: str, period: Period, currency: str, outcome: str | None
         if page.next_after is None:
             return
         after = page.next_after
+
+
+BOARD_HEADER = ("stage", "deal_id", "deal", "account", "amount", "currency", "probability",
+                "expected_close", "owner", "days_idle", "rotting_after_days", "next_activity")
+
+
+def board_rows(filters: Any, stages: Sequence[tuple[int, str]]) -> Iterator[tuple]:
+    """The pipeline board as it is filtered (`db.services.pipeline.Filters`): every card of
+    every column, stage by stage in board order, a keyset page at a time."""
+    from db.services import pipeline
+
+    today = database.execute_sql("SELECT current_date").fetchone()[0]
+    for stage_id, stage_name in stages:
+        after = None
+        while True:
+            cards = pipeline.cards(filters, stage_id, after, limit=PAGE)
+            for c in cards:
+                yield (stage_name, c.id, c.name, c.account, c.amount, c.currency, c.probability,
+                       c.expected_close, c.owner, c.idle_days, c.rotting_days,
+                       c.next_state(today))  # fmt: skip
+            if len(cards) < PAGE:
+                break
+            after = (cards[-1].amount, cards[-1].id)
 
 
 def default_name(what: str, period: Period | None = None, today: date | None = None) -> str:

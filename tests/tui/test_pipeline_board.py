@@ -343,3 +343,28 @@ async def test_p_shows_the_next_pipeline(crm, installer_dsn):
         assert "Pipeline Partners" in screen_text(app)
         await pilot.press("greater_than_sign")  # Qualify is its only open stage
         assert "w marks the deal won" in screen_text(app)
+
+
+async def test_ctrl_e_writes_the_board_as_filtered(crm, installer_dsn, tmp_path, monkeypatch):
+    """Every card of every open column, formula injection neutralised (a deal named `=...`)."""
+    import csv
+
+    from tui.screens.export_prompt import ExportPrompt
+
+    run(installer_dsn, "UPDATE switchboard.opportunity SET name = '=HYPERLINK(1)' "
+                       "WHERE name = 'Plant robots'")  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_board(app, pilot)
+        await pilot.press("ctrl+e")
+        assert isinstance(app.screen, ExportPrompt)
+        path = app.screen.query_one("#export-path").value
+        assert path.startswith(str(tmp_path)) and "switchboard-board-" in path
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineBoardScreen))
+        await settle(app, pilot)
+    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    assert sorted(r["deal"] for r in rows) == ["'=HYPERLINK(1)", "Fleet renewal",
+                                               "Service deal", "Trucks EU"]  # fmt: skip
+    assert {r["stage"] for r in rows} and all(r["next_activity"] for r in rows)

@@ -107,6 +107,8 @@ class PipelineBoardScreen(BaseScreen):
                 id="board-pipeline", show=False),
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Read the board again",
                 id="board-refresh", show=False),
+        Binding("ctrl+e", "export", "Export", tooltip="Write the board as filtered (every "
+                "card of every column) to a CSV file", id="board-export", show=False),
     ]  # fmt: skip
 
     def __init__(self) -> None:
@@ -140,6 +142,19 @@ class PipelineBoardScreen(BaseScreen):
     # -- loading ----------------------------------------------------------------------------
     def action_refresh(self) -> None:
         self.load()
+
+    def action_export(self) -> None:
+        """ctrl+e: the board as filtered, every card of every column (not only those loaded)."""
+        from db import exports
+        from tui.screens.export_prompt import ExportPrompt
+
+        board = self.columns.board
+        if board is None:
+            return
+        stages = [(c.stage.id, c.stage.name) for c in board.columns]
+        filters = board.filters
+        self.app.push_screen(ExportPrompt(exports.default_name("board"), exports.BOARD_HEADER,
+                                          lambda: exports.board_rows(filters, stages)))
 
     def load(self, select: int | None = None, note: str = "") -> None:
         """Read the board again (the latest read wins: an older one arriving late is dropped)."""
