@@ -118,11 +118,12 @@ def seed(installer_dsn: str, schema: str = SCHEMA) -> Org:
                 cur.execute(
                     "INSERT INTO opportunity (account_id, name, amount, currency, stage_id, "
                     "probability, expected_close, forecast_category, is_closed, is_won, "
-                    "closed_at, owner_id, team_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, "
-                    "%s, %s, %s, %s, %s, %s, %s, coalesce(%s::timestamptz, now())) RETURNING id",
+                    "closed_at, owner_id, team_id, created_at, lost_reason) VALUES (%s, %s, %s, "
+                    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s::timestamptz, now()), "
+                    "%s) RETURNING id",
                     (accounts[owner], f"Deal {key}", amount, cur_code, stages[stage], prob, close,
                      cat, state != "open", state == "won", closed_at, users[owner],
-                     teams[team], created),
+                     teams[team], created, "price" if state == "lost" else None),
                 )  # fmt: skip
                 deals[key] = cur.fetchone()[0]
             activities: dict[str, int] = {}

@@ -5,8 +5,6 @@ app of its user only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import psycopg2
 import pytest
 
@@ -148,39 +146,27 @@ async def test_callback_booked_then_taken(data, installer_dsn):
                 "FROM activity) FROM callback") == [(True, True)]
 
 
-@dataclass
-class FakeChanges:
-    ids: dict = field(default_factory=dict)
-    everything: bool = False
-
-    def touches(self, table, ids=None, accounts=None) -> bool:
-        return table in self.ids
+def pop_for(installer_dsn: str, username: str, number: str) -> int:
+    """What `switchboard pop` does: the row, and a notice that names only its id."""
+    conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT screen_pop(%s, %s)", (username, number))
+        pop = cur.fetchone()[0]
+    conn.close()
+    return pop
 
 
 async def test_screen_pop_reaches_its_user_only(data, installer_dsn, pg, db_name):
-    from textual.message import Message
-
-    class RecordsChanged(Message):  # live's message until it is merged: bubbles to the app
-        def __init__(self, changes) -> None:
-            super().__init__()
-            self.changes = changes
-
-    conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT screen_pop('rita', '+46 70 123 45 67')")
-        for_rita = cur.fetchone()[0]
-        cur.execute("SELECT screen_pop('sb_admin', '070-123 45 67')")
-        for_admin = cur.fetchone()[0]
-    conn.close()
     app = SwitchboardApp()  # the admin's app
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        # rita's pop: the notice reaches everyone, but the admin's app cannot read the row
-        app.screen.post_message(RecordsChanged(FakeChanges({"screen_pop": {for_rita}})))
+        await wait_until(pilot, lambda: app.hub.listener is not None)
+        # rita's pop: its notice reaches every app, but the admin's cannot read the row
+        for_rita = pop_for(installer_dsn, "rita", "+46 70 123 45 67")
+        await wait_until(pilot, lambda: app.hub.batches >= 1)
         await settle(app, pilot)
         assert not isinstance(app.screen, ConsoleScreen)
-        app.screen.post_message(RecordsChanged(FakeChanges({"screen_pop": {for_admin}})))
-        await settle(app, pilot)
+        for_admin = pop_for(installer_dsn, "sb_admin", "070-123 45 67")
         await wait_until(pilot, lambda: isinstance(app.screen, ConsoleScreen)
                          and "Anna Lind" in text(app))  # fmt: skip
         assert app.screen.on_call and app.screen.direction == "in"
@@ -189,36 +175,23 @@ async def test_screen_pop_reaches_its_user_only(data, installer_dsn, pg, db_name
 
 
 async def test_pop_waits_for_wrap_up_and_card_follows_changes(data, installer_dsn):
-    from textual.message import Message
-
-    class RecordsChanged(Message):  # live's message until it is merged
-        def __init__(self, changes) -> None:
-            super().__init__()
-            self.changes = changes
-
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         console = await open_console(app, pilot)
         await pilot.press(*"0701234567", "enter")
         await settle(app, pilot)
         assert "DO NOT CALL" not in text(app)
-        # someone flags the caller while the agent talks: the card follows
+        # someone flags the caller while the agent talks: the card follows, no key pressed
         conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
         with conn, conn.cursor() as cur:
             cur.execute("UPDATE contact SET do_not_call = true WHERE id = %s", (data.contact_id,))
         conn.close()
-        console.post_message(RecordsChanged(FakeChanges({"contact": {data.contact_id}})))
-        await settle(app, pilot)
         await wait_until(pilot, lambda: "DO NOT CALL" in text(app))
+        assert app.focused.id == "notes"  # the re-read left the agent where they were
         # a pop during the wrap-up waits, then opens as the next call
-        conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT screen_pop('sb_admin', '031-59 00 12')")
-            pop = cur.fetchone()[0]
-        conn.close()
-        console.post_message(RecordsChanged(FakeChanges({"screen_pop": {pop}})))
-        await settle(app, pilot)
-        assert "Waiting: 031-59 00 12" in text(app) and "Anna Lind" in text(app)
+        pop_for(installer_dsn, "sb_admin", "031-59 00 12")
+        await wait_until(pilot, lambda: "Waiting: 031-59 00 12" in text(app))
+        assert "Anna Lind" in text(app)
         await pilot.press("escape", "r")
         await settle(app, pilot)
         await wait_until(pilot, lambda: "Erik Berg" in text(app))

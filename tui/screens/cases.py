@@ -88,6 +88,7 @@ class CasesScreen(BaseScreen):
         )
 
     def action_refresh(self, note: str = "") -> None:
+        self.note = note  # kept through re-reads after change notices ("#12: closed")
         self._title()
         self.generation += 1
         self.load(self.team, note, self.generation)
@@ -106,6 +107,7 @@ class CasesScreen(BaseScreen):
         if message.generation != self.generation:
             return
         self.changing = False
+        self.note = message.note
         listing = self.query_one(OptionList)
         keep = listing.highlighted
         self.items = message.items
@@ -200,8 +202,12 @@ class CasesScreen(BaseScreen):
 
     def on_records_changed(self, message) -> None:  # noqa: ANN001 (live's RecordsChanged)
         changes = message.changes
+        if self.changing:
+            # A write of ours is on its way and re-reads the list after its commit, which
+            # covers whatever this notice is about; a re-read now would supersede its answer.
+            return
         if getattr(changes, "everything", False) or changes.touches("support_case"):
-            self.action_refresh()
+            self.action_refresh(getattr(self, "note", ""))
 
 
 def open_case_prompt(origin, contact_id: int | None = None,  # noqa: ANN001 (a screen)

@@ -46,12 +46,16 @@ STATUS_WORDS = cases.STATUS_WORDS
 
 
 class CallerLoaded(Message):
-    def __init__(self, call: int, result: Any, error: str = "", note: str = "") -> None:
+    def __init__(self, call: int, result: Any, error: str = "", note: str = "",
+                 refresh: bool = False) -> None:  # fmt: skip
         super().__init__()
         self.call = call
         self.result = result
         self.error = error
         self.note = note  # said in the status line instead of the keys' hint
+        # A re-read after a change notice: the card is drawn again, the status line ("Logged:
+        # reached") and the focus (the agent typing the next number) stay where they are.
+        self.refresh = refresh
 
 
 class CallLogged(Message):
@@ -308,19 +312,25 @@ class ConsoleScreen(BaseScreen):
         self.post_message(CallerLoaded(call, result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="console-lookup")
-    def load_card(self, call: int, contact_id: int) -> None:
+    def load_card(self, call: int, contact_id: int, refresh: bool = False) -> None:
         try:
             with database.connection_context():
                 result = callers.card(contact_id)
         except SwitchboardError as exc:
-            self.post_message(CallerLoaded(call, None, str(exc)))
+            if not refresh:  # a failed re-read leaves the card that is shown
+                self.post_message(CallerLoaded(call, None, str(exc)))
             return
-        self.post_message(CallerLoaded(call, result))
+        self.post_message(CallerLoaded(call, result, refresh=refresh))
 
     def on_caller_loaded(self, message: CallerLoaded) -> None:
         if message.call != self.call:
             return
         view = self.query_one("#card", CardView)
+        if message.refresh:
+            if isinstance(message.result, CallerCard) and self.card is not None:
+                self.card = message.result
+                view.update(card_content(message.result, max(40, self.size.width - 2)))
+            return
         matches = self.query_one("#matches", OptionList)
         matches.display = False
         view.display = True
@@ -575,7 +585,7 @@ class ConsoleScreen(BaseScreen):
             for t in ("contact", "contact_phone", "activity", "support_case",
                       "contact_relationship")
         ):  # fmt: skip
-            self.load_card(self.call, card.contact_id)
+            self.load_card(self.call, card.contact_id, refresh=True)
 
 
 class _Row(Horizontal):
