@@ -193,7 +193,8 @@ _WHERE = """o.stage_id = ANY (%(stages)s) AND NOT o.is_closed AND o.deleted_at I
 AGGREGATE_SQL = f"""
 SELECT o.stage_id, count(*), coalesce(sum(o.amount), 0),
        round(coalesce(sum(o.amount * o.probability) / 100, 0), 2),
-       coalesce(sum(extract(epoch FROM now() - coalesce(o.stage_entered_at, o.created_at))), 0)
+       coalesce(sum(greatest(extract(epoch FROM now()
+                                     - coalesce(o.stage_entered_at, o.created_at)), 0)), 0)
            / 86400,
        count(*) FILTER (WHERE (s.rotting_days IS NOT NULL
                AND greatest(coalesce(o.stage_entered_at, o.created_at), n.last_at)
@@ -213,11 +214,13 @@ SELECT o.stage_id, count(*), coalesce(sum(o.amount), 0),
  GROUP BY o.stage_id
 """
 
+# Idle days and days in stage never go below 0: a deal dated ahead (imported data, a clock
+# ahead on another machine) has been idle for no days, not for minus 37.
 # The top cards of each stage (or the next page of one: %(after_amount)s, %(after_id)s).
 CARDS_SQL = f"""
 SELECT o.id, o.stage_id, o.name, coalesce(a.name, '(hidden account)'), o.amount, o.currency,
        o.expected_close, u.display_name, o.probability,
-       floor(extract(epoch FROM now() - greatest(o.entered, l.last_at)) / 86400)::int,
+       greatest(floor(extract(epoch FROM now() - greatest(o.entered, l.last_at)) / 86400), 0)::int,
        s.rotting_days, n.next_due, o.version
   FROM unnest(%(stages)s::bigint[]) AS st(id)
  CROSS JOIN LATERAL (

@@ -71,7 +71,8 @@ class Group:
 class SearchResults:
     text: str
     mode: str  # "name", "email", "phone", "empty"
-    groups: list[Group] = field(default_factory=list)  # in KINDS order, only non-empty ones
+    # only non-empty ones; the one with the best match first, then in KINDS order
+    groups: list[Group] = field(default_factory=list)
 
     @property
     def hits(self) -> list[Hit]:
@@ -169,6 +170,9 @@ def search(
         for k in KINDS
         if by_kind.get(k)
     ]
+    # The group with the best match first ("erik berg": the contacts named so before the
+    # companies that merely look like it); equal best matches keep the KINDS order.
+    groups.sort(key=lambda g: min((h.rank, -h.score) for h in g.hits))
     return SearchResults(text=needle, mode=mode, groups=groups)
 
 

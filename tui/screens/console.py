@@ -33,7 +33,7 @@ from db.services import activities, callbacks, callers, cases
 from db.services.callbacks import Callback
 from db.services.callers import CallerCard, CallerMatch
 from tui.screens.base import BaseScreen
-from tui.text import clean, safe
+from tui.text import cells, clean, cut, safe
 
 HINT = "esc, then r reached · v voicemail · a no answer · w wrong · c callback · k case"
 DNC_HINT = "DO NOT CALL · esc, then r v a w c logs the call · o in/out · k case"
@@ -109,7 +109,8 @@ def card_content(card: CallerCard, width: int = 78) -> Content:
     """The card as literal text (every value cleaned): flags in words, then the story."""
     c = lambda v, n=60: clean(v, limit=n, single_line=True)  # noqa: E731
     head = " · ".join(x for x in (c(card.name), c(card.title, 30), c(card.account_name, 40)) if x)
-    rule = "─" * max(0, width - len(head) - 3)
+    head = cut(head, max(width - 4, 10))  # cells, not characters: CJK names take two each
+    rule = "─" * max(0, width - cells(head) - 3)
     parts: list[str | tuple[str, str]] = [(f"─ {head} ", "bold"), rule, "\n"]
     flags = []
     if card.do_not_call:
@@ -475,6 +476,8 @@ class ConsoleScreen(BaseScreen):
         who = self.card.name if self.card else self.number
         self.status(f"Logged: {word} · {who} · {seconds // 60}m {seconds % 60:02d}s"
                     f"{message.note}")  # fmt: skip
+        if self.card is not None:  # the call just logged heads "Last" (a waiting call drops it)
+            self.load_card(self.call, self.card.contact_id, refresh=True)
         self._end()
 
     def _end(self) -> None:
