@@ -178,6 +178,7 @@ def test_each_function_is_one_query(crm, monkeypatch):
         calls.append(sql)
         return real(sql, params, *args, **kwargs)
 
+    accounts.reads_deals()  # once per connection target: may this login read deals?
     monkeypatch.setattr(database, "execute_sql", counting)
     cars = crm.accounts["Volvo Cars Sverige AB"]
     for fn in (
