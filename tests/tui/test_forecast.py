@@ -86,6 +86,15 @@ async def test_mid_level_manager_sees_bars_and_the_rollup(pg, db_name, org):
         await settle(app, pilot)
         assert "Q4 2026" in str(app.screen.query_one("#forecast-title").content)
         assert line_of(app, "Ray Rep").split()[-5:] == ["3k", "4k", "6k", "7k", "2.8k"]
+        await pilot.press("left")  # the quarter before
+        await settle(app, pilot)
+        assert "Q3 2026" in str(app.screen.query_one("#forecast-title").content)
+        await pilot.press("right")
+        await settle(app, pilot)
+        await pilot.press("c")  # the next currency
+        await settle(app, pilot)
+        title = str(app.screen.query_one("#forecast-title").content)
+        assert "Q4 2026" in title and "· USD" in title, title
 
 
 async def test_adjust_by_keyboard_is_stored_and_shown(pg, db_name, org, installer_dsn):

@@ -23,6 +23,7 @@ from db.errors import PermissionDenied
 from db.services import forecast as fc
 from db.services.periods import Period
 from tui.screens.base import BaseScreen
+from tui.screens.period_keys import PeriodKeys
 from tui.text import clean, safe
 from tui.widgets import forecast_rows as fr
 from tui.widgets.record_list import RecordList
@@ -43,7 +44,7 @@ class NoForecast(Message):
 NO_DEALS = "The forecast covers deals, and your role has no access to deals."
 
 
-class ForecastScreen(BaseScreen):
+class ForecastScreen(PeriodKeys, BaseScreen):
     DEFAULT_CSS = """
     ForecastScreen #forecast-title { height: 1; padding: 0 1; background: $boost; }
     ForecastScreen #forecast-head { height: 1; padding: 0 1; color: $text-muted; }
@@ -186,30 +187,13 @@ class ForecastScreen(BaseScreen):
         if action == "adjust":
             person = self.person
             return (person is not None and person.id in self.adjustable) or None
-        if action == "next_currency":
-            return (self.data is not None and len(self.data.currencies) > 1) or None
         if action == "export":
             return self.data is not None or None
-        return True
+        return self.period_check(action)
 
-    def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
-        self.refresh_bindings()
-
-    def action_shift(self, steps: int) -> None:
-        self.period = self.period.shifted(steps)
-        self.load()
-
-    def action_switch_period(self) -> None:
-        self.period = self.period.switched()
-        self.load()
-
-    def action_next_currency(self) -> None:
-        if self.data is None or len(self.data.currencies) < 2:
-            return
-        codes = self.data.currencies
-        at = codes.index(self.data.currency) if self.data.currency in codes else -1
-        self.currency = codes[(at + 1) % len(codes)]
-        self.load()
+    def shown_currencies(self) -> tuple[list[str], str | None]:
+        data = self.data
+        return (list(data.currencies), data.currency) if data is not None else ([], None)
 
     def action_refresh(self) -> None:
         self.load()

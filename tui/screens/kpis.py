@@ -20,6 +20,7 @@ from db.errors import PermissionDenied
 from db.services import kpis
 from db.services.periods import Period
 from tui.screens.base import BaseScreen
+from tui.screens.period_keys import PeriodKeys
 from tui.text import safe
 from tui.widgets.activity_rows import fit
 from tui.widgets.record_list import RecordList
@@ -43,7 +44,7 @@ class NoKpis(Message):
     """The person may not read deals (agents)."""
 
 
-class KpiScreen(BaseScreen):
+class KpiScreen(PeriodKeys, BaseScreen):
     DEFAULT_CSS = """
     KpiScreen #kpi-title { height: 1; padding: 0 1; background: $boost; }
     KpiScreen #kpis { padding: 0 1; }
@@ -123,34 +124,18 @@ class KpiScreen(BaseScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open":
             return self.kpi is not None or None
-        if action == "next_currency":
-            return (self.view is not None and len(self.view.currencies) > 1) or None
         if action == "export":
             return self.view is not None or None
-        return True
+        return self.period_check(action)
+
+    def shown_currencies(self) -> tuple[list[str], str | None]:
+        view = self.view
+        return (list(view.currencies), self.currency) if view is not None else ([], None)
 
     @property
     def kpi(self) -> kpis.Kpi | None:
         return self.query_one(RecordList).item if self.is_mounted else None
 
-    def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
-        self.refresh_bindings()
-
-    def action_shift(self, steps: int) -> None:
-        self.period = self.period.shifted(steps)
-        self.load()
-
-    def action_switch_period(self) -> None:
-        self.period = self.period.switched()
-        self.load()
-
-    def action_next_currency(self) -> None:
-        if self.view is None or len(self.view.currencies) < 2:
-            return
-        codes = self.view.currencies
-        at = codes.index(self.currency) if self.currency in codes else -1
-        self.currency = codes[(at + 1) % len(codes)]
-        self.load()
 
     def action_refresh(self) -> None:
         self.load()
