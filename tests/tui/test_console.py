@@ -53,6 +53,13 @@ async def test_number_to_card_to_logged_outcome(data, installer_dsn):
     app = SwitchboardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         console = await open_console(app, pilot)
+        # a mistyped number starts no call (nothing to wrap up): the field stays the agent's
+        await pilot.press(*"070", "enter")
+        await settle(app, pilot)
+        assert not console.on_call and not app.screen.query_one("#number").disabled
+        assert "number: needs at least 7 digits (fix it and press enter)" in text(app)
+        await pilot.press("backspace", "backspace", "backspace")
+        assert app.screen.query_one("#number").value == ""
         await pilot.press(*"070-123 45 67", "enter")
         await settle(app, pilot)
         shown = text(app)

@@ -271,8 +271,15 @@ class ConsoleScreen(BaseScreen):
     @on(Input.Submitted, "#number")
     def number_entered(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.value.strip():
-            self.open_number(event.value.strip(), direction="in")
+        typed = event.value.strip()
+        if not typed:
+            return
+        try:
+            callers.keys(typed)  # no database: a mistyped number never starts a call to wrap up
+        except ValidationError as exc:
+            self.status(f"{exc} (fix it and press enter)")
+            return
+        self.open_number(typed, direction="in")
 
     def open_number(self, number: str, direction: str = "in") -> bool:
         """Start a call with `number` (typed, or popped by telephony). During another call's
