@@ -185,11 +185,15 @@ def my_cases(user_id: int, include_closed: bool = False) -> list[Case]:
 
 
 def team_queue() -> list[Case]:
-    """Open cases nobody has taken yet, that the person can see: by SLA due time."""
+    """The team's open cases that the person can see: those nobody has taken yet first, then
+    those of the team's people or filed for the team, each part by SLA due time."""
     rows = database.execute_sql(
-        f"SELECT {_COLUMNS} FROM support_case s {_JOINS} WHERE s.assignee_id IS NULL "
-        "AND s.status NOT IN ('resolved', 'closed') AND s.deleted_at IS NULL "
-        "ORDER BY s.due_at NULLS LAST, s.id LIMIT %s",
+        f"SELECT {_COLUMNS} FROM support_case s {_JOINS} "
+        "LEFT JOIN (SELECT team_id FROM app_user WHERE id = current_app_user_id()) mine ON true "
+        "WHERE s.status NOT IN ('resolved', 'closed') AND s.deleted_at IS NULL "
+        "AND (s.assignee_id IS NULL OR s.team_id = mine.team_id OR s.assignee_id IN "
+        "     (SELECT u.id FROM app_user u WHERE u.team_id = mine.team_id)) "
+        "ORDER BY s.assignee_id IS NOT NULL, s.due_at NULLS LAST, s.id LIMIT %s",
         (PAGE,),
     ).fetchall()
     return [Case(*r) for r in rows]

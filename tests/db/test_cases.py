@@ -91,3 +91,21 @@ def test_attacks_as_agent_and_rep(world):  # noqa: F811
                             (world.ids["case_rita"],))
             assert world.one("SELECT status FROM support_case WHERE id = %s",
                              (world.ids["case_rita"],)) == "open"
+
+
+def test_the_team_queue_is_unassigned_first_then_my_teams(world, pg):  # noqa: F811
+    """aga (agent, North): unassigned cases first, then those of North's people or filed for
+    North; a case taken by someone of another team is not in North's queue."""
+    set_all_defaults(world, "public_read")
+    ids = world.ids
+    world.installer("UPDATE support_case SET assignee_id = %s WHERE id = %s",
+                    (ids["rita"], ids["case_rita"]))  # fmt: skip
+    world.installer("UPDATE support_case SET assignee_id = %s, team_id = %s WHERE id = %s",
+                    (ids["sam"], ids["south"], ids["case_sam"]))  # fmt: skip
+    world.installer("UPDATE support_case SET assignee_id = NULL WHERE id = %s", (ids["case_nate"],))
+    configure(pg.dsn(world.db, user=world.users["aga"]), "switchboard")
+    with database.connection_context():
+        queue = [c.id for c in cases.team_queue()]
+    database.close()
+    # nate's and mona's are nobody's yet; rita's is taken within North; sam's by South
+    assert queue == [ids["case_nate"], ids["case_mona"], ids["case_rita"]]

@@ -1,4 +1,4 @@
-"""Cases (key 6): my open cases or the team queue (unassigned), by SLA due time, with the time
+"""Cases (key 6): my open cases or the team queue (unassigned first), by SLA due time, with the time
 left in words; status keys, priority, take a case, open its timeline."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class CasesScreen(BaseScreen):
             self.action_refresh()
 
     def _title(self) -> None:
-        which = "Team queue (unassigned)" if self.team else "My cases"
+        which = "Team queue (unassigned first)" if self.team else "My cases"
         self.query_one("#cases-title", Static).update(
             f"Cases · {which} · q switches · SLA: urgent 4h, high 8h, normal 24h, low 72h"
         )
