@@ -29,7 +29,8 @@ def keymap_lines() -> list[Content]:
 
 NAMES = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "plus": "+",
          "right_square_bracket": "]", "escape": "esc", "delete": "del", "space": "space",
-         "minus": "-", "full_stop": ".", "comma": ","}  # fmt: skip
+         "minus": "-", "full_stop": ".", "comma": ",", "greater_than_sign": ">",
+         "less_than_sign": "<", "left": "←", "right": "→", "up": "↑", "down": "↓"}  # fmt: skip
 
 
 # Textual's own movement keys, the same in every list: listed once as "arrows" instead.
@@ -49,7 +50,13 @@ WORDS = {
 
 
 def key_label(key: str) -> str:
-    return ",".join(NAMES.get(k, k) for k in key.split(",")).replace("ctrl+", "^")
+    """'shift+right,greater_than_sign' -> 'shift+→,>' (each key as it is printed on it)."""
+
+    def one(k: str) -> str:
+        mods, _, base = k.rpartition("+")
+        return (mods + "+" if mods else "") + NAMES.get(base, base)
+
+    return ",".join(one(k) for k in key.split(",")).replace("ctrl+", "^")
 
 
 def help_rows(under: Screen) -> list[tuple[str, str]]:
