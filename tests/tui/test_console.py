@@ -153,6 +153,28 @@ async def test_callback_booked_then_taken(data, installer_dsn):
                 "FROM activity) FROM callback") == [(True, True)]
 
 
+async def test_a_callback_taken_when_the_app_closes_goes_back_to_the_queue(data, installer_dsn):
+    import threading
+
+    conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO callback (contact_id, number, due_at, note) "
+                    "VALUES (%s, '+46701234567', now(), 'ring back')", (data.contact_id,))
+    conn.close()
+    app = SwitchboardApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        console = await open_console(app, pilot)
+        await pilot.press("escape", "b")
+        await settle(app, pilot)
+        assert console.on_call and "Anna Lind" in text(app)
+        assert rows(installer_dsn, "SELECT claimed_by IS NOT NULL FROM callback") == [(True,)]
+    for thread in threading.enumerate():
+        if thread.name == "callback-release":
+            thread.join(5)
+    assert rows(installer_dsn, "SELECT claimed_by IS NULL, done_at IS NULL FROM callback") == [
+        (True, True)]
+
+
 def pop_for(installer_dsn: str, username: str, number: str) -> int:
     """What `switchboard pop` does: the row, and a notice that names only its id."""
     conn = psycopg2.connect(installer_dsn, options="-c search_path=switchboard")

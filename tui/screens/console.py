@@ -12,6 +12,7 @@ the Number field. docs/console.md has the decisions.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -543,6 +544,23 @@ class ConsoleScreen(BaseScreen):
     def release_callback(self, callback_id: int) -> None:
         with database.connection_context():
             callbacks.release(callback_id)
+
+    def on_unmount(self) -> None:
+        """The app closes with a callback taken and no outcome: it goes back to the queue now,
+        not after its claim expires. A thread of its own (the screen's workers are being
+        cancelled), which the interpreter waits for; the connect timeout bounds it."""
+        taken = self.callback_id
+        if taken is None:
+            return
+
+        def give_back() -> None:
+            try:
+                with database.connection_context():
+                    callbacks.release(taken)
+            except Exception:  # noqa: BLE001 (unreachable: the claim expires by itself)
+                pass
+
+        threading.Thread(target=give_back, name="callback-release").start()
 
     def action_new_contact(self) -> None:
         from tui.screens.contact_form import ContactFormScreen
