@@ -250,7 +250,8 @@ class SwitchboardApp(OrderedKeysApp):
 
     def on_rights_loaded(self, message: RightsLoaded) -> None:
         self.rights = message.rights
-        self.refresh_bindings()
+        if self.screen_stack:  # an answer that arrives while the app closes has no screen
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Inside a form or a dialog a printable key is the form's: it never switches screens
@@ -272,7 +273,8 @@ class SwitchboardApp(OrderedKeysApp):
         gc.freeze()
         gc.set_threshold(*FRIENDLY_GC)
         self.me = message.me
-        self.hub.start()  # the session answered: live; now listen for changes
+        if self.screen_stack:  # not while closing: nothing would stop the listener again
+            self.hub.start()  # the session answered: live; now listen for changes
         self.sub_title = clean(message.me.display_name, single_line=True)
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
