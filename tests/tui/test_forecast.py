@@ -158,7 +158,7 @@ async def test_ctrl_e_writes_the_view_as_csv(pg, db_name, org, tmp_path, monkeyp
 
 
 class RecordsChanged(Message):
-    """Stand-in for tui.messages.RecordsChanged (helper "live"): same name, same handler."""
+    """A RecordsChanged posted by the test itself (same name, same handler)."""
 
     def __init__(self, changes) -> None:  # noqa: ANN001
         super().__init__()

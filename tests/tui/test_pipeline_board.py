@@ -181,7 +181,7 @@ async def test_columns_page_and_scroll_sideways(crm, installer_dsn):
 
 
 class Changes:
-    """What helper "live"'s db.live.Changes offers a screen (its interface, BRIEF.md)."""
+    """What db.live.Changes offers a screen."""
 
     def __init__(self, ids: dict) -> None:
         self.ids, self.accounts, self.everything = ids, frozenset(), False

@@ -1,7 +1,6 @@
 """Two real `switchboard` processes in two terminals (tmux, 80x24), two people on one contact:
 each sees the other; one app is killed (no goodbye) and the other's sweep makes it disappear
-within seconds. Screens ask who is there when they show a record; until the live hub is merged
-nothing tells an open screen, so the test steps away and back ([ then ]) to make it ask."""
+within seconds. The other's screen follows both through presence notices, no key pressed."""
 
 from __future__ import annotations
 

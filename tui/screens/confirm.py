@@ -1,6 +1,6 @@
 """Yes/no questions, and the delete flow that says what goes to the trash before it goes.
 
-Entry point for other screens (the lead wires the delete key):
+Entry point for other screens (the delete key):
 
     from tui.screens.confirm import start_delete
     start_delete(self, "account", account_id, name, on_done=lambda deleted: ...)

@@ -600,7 +600,7 @@ class ConsoleScreen(BaseScreen):
     # -- live changes -------------------------------------------------------------------------
 
     def on_records_changed(self, message: Any) -> None:
-        """Reload the card when the caller's records changed (helper "live"'s notices)."""
+        """Reload the card when the caller's records changed (change notices)."""
         changes = message.changes
         if getattr(changes, "everything", False) or changes.touches("callback"):
             self.count_queue()
