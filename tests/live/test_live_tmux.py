@@ -13,17 +13,12 @@ import uuid
 import pytest
 
 from tests.live.conftest import set_all_defaults
+from tests.tui.test_tmux import capture
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-
-def capture(session: str) -> str:
-    return subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def wait_for(session: str, text: str, deadline: float = 20.0) -> float:

@@ -120,7 +120,8 @@ class ContactFormScreen(RecordFormScreen):
         yield choice_row("job_role", LABELS["job_role"], JOB_ROLES)
         yield text_row("department", LABELS["department"])
         for section in LISTS:
-            yield Label(f"{LABELS[section]}  (ctrl+n add, ctrl+r remove)", classes="section")
+            yield Label(f"{LABELS[section]}  (ctrl+n add, ctrl+r remove)", classes="section",
+                        markup=False)
             yield Vertical(id=section, classes="list")
             if section == "phones":
                 yield Static("", id="phone-preview")

@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
@@ -65,8 +66,9 @@ class AdjustForm(ForwardWorkerErrors, ModalScreen[str | None]):
         with Vertical():
             yield Static(safe(f"Adjust {p.name} · {self.period.label} · {self.currency}",
                               single_line=True))  # fmt: skip
-            yield Static(f"own: commit {money(o.commit)} · best case {money(o.best_case)} · "
-                         f"pipeline {money(o.pipeline)}", classes="adjust-label")  # fmt: skip
+            yield Static(Content(f"own: commit {money(o.commit)} · best case "
+                                 f"{money(o.best_case)} · pipeline {money(o.pipeline)}"),
+                         classes="adjust-label")  # fmt: skip
             yield Static("Category", classes="adjust-label")
             yield Select([(fc.CATEGORY_WORDS[k], k) for k in fc.CATEGORIES], value="commit",
                          allow_blank=False, compact=True, id="adjust-category")  # fmt: skip
